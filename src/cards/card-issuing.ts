@@ -1,0 +1,172 @@
+import { and, eq } from "drizzle-orm";
+import { inTransaction } from "../db/client.ts";
+import { cards, holders } from "../db/schema.ts";
+import { HubError } from "../errors.ts";
+import type { Sex } from "./card-number.ts";
+import { requireCardNumber, requireIssueCount, requirePlausibleValidity, requireText } from "./card-rules.ts";
+import type { CardRecord } from "./card-state.ts";
+import { checkLineage } from "./lineage.ts";
+import { normalizeChineseName, normalizeEnglishName } from "./name-digest.ts";
+import type { RegisterContext } from "./register-context.ts";
+
+export interface IssueCardData {
+  number: string;
+  issueCount?: number | null;
+  validFrom: string;
+  validUntil: string;
+  previousNumber?: string | null;
+  englishName: string;
+  chineseName?: string | null;
+  sex?: Sex | null;
+}
+
+/** A validated issuance, ready to apply. */
+interface Issuance {
+  number: string;
+  issueCount: number;
+  version: "V2017" | "V2023";
+  provinceCode: string;
+  nationality: string;
+  birthDate: string;
+  validFrom: string;
+  validUntil: string;
+  previousNumber: string | null;
+  englishNameDigest: string;
+  chineseNameDigest: string | null;
+  sex: Sex | null;
+  issueDigest: string;
+}
+
+function validateIssuance(ctx: RegisterContext, input: IssueCardData): Issuance {
+  const parsed = requireCardNumber(input.number);
+  const issueCount = requireIssueCount(input.issueCount) ?? 0;
+  requirePlausibleValidity(parsed.version!, input.validFrom, input.validUntil, ctx.now());
+  const englishName = normalizeEnglishName(requireText(input.englishName, "englishName", 200, true)!);
+  if (englishName === "") throw new HubError("BAD_USER_INPUT", "englishName has no letters", { field: "englishName" });
+  const chineseRaw = requireText(input.chineseName, "chineseName", 100, false);
+  const chineseName = chineseRaw === null ? null : normalizeChineseName(chineseRaw);
+  const previousNumber = input.previousNumber ? requireLineage(requireCardNumber(input.previousNumber, "previousNumber"), parsed) : null;
+  const canonical = [parsed.normalized, issueCount, input.validFrom, input.validUntil, previousNumber, englishName, chineseName, input.sex ?? null];
+  return {
+    number: parsed.normalized,
+    issueCount,
+    version: parsed.version!,
+    provinceCode: parsed.province!.code,
+    nationality: parsed.nationality!.numeric,
+    birthDate: parsed.birthDate!,
+    validFrom: input.validFrom,
+    validUntil: input.validUntil,
+    previousNumber,
+    englishNameDigest: ctx.digester.digest("name.en", englishName),
+    chineseNameDigest: chineseName ? ctx.digester.digest("name.zh", chineseName) : null,
+    sex: input.sex ?? null,
+    issueDigest: ctx.digester.digest("issue", JSON.stringify(canonical)),
+  };
+}
+
+function requireLineage(previous: ReturnType<typeof requireCardNumber>, next: ReturnType<typeof requireCardNumber>): string {
+  if (previous.version !== "V2017" || next.version !== "V2023") {
+    throw new HubError("BAD_USER_INPUT", "previousNumber is for a switch from a V2017 card to a V2023 number", { field: "previousNumber" });
+  }
+  const lineage = checkLineage(previous, next);
+  if (!lineage.consistent) {
+    throw new HubError("BAD_USER_INPUT", `previousNumber does not match: ${lineage.reasons.join("; ")}`, { field: "previousNumber" });
+  }
+  return previous.normalized;
+}
+
+/**
+ * Issues a card instance: a first card, a re-issue of a V2023 number with a higher issue count
+ * (the earlier instance becomes SUPERSEDED), or a V2017 → V2023 switch (the V2017 card becomes
+ * SUPERSEDED). An identical repeat returns the stored card; a different one is a CONFLICT.
+ */
+export function issueCard(ctx: RegisterContext, input: IssueCardData): CardRecord {
+  const issuance = validateIssuance(ctx, input);
+  return inTransaction(ctx.db, () => {
+    const instances = ctx.queries.instancesOf(issuance.number);
+    const existing = instances.find((card) => card.issueCount === issuance.issueCount);
+    if (existing) return repeatOf(ctx, existing, issuance);
+    const at = ctx.now().toISOString();
+    const holderId = instances.length > 0 ? reissueHolder(ctx, instances, issuance) : switchOrNewHolder(ctx, issuance, at);
+    ctx.db.update(holders).set(holderNames(issuance)).where(eq(holders.id, holderId)).run();
+    for (const earlier of instances) {
+      if (earlier.state === "VALID") ctx.changeCardState(earlier, "SUPERSEDED", "CARD_SUPERSEDED", at);
+    }
+    // A re-issue keeps the lineage link of the instance it replaces.
+    const previousNumber = issuance.previousNumber ?? instances[0]?.previousNumber ?? null;
+    ctx.db.insert(cards).values({ ...issuance, previousNumber, holderId, state: "VALID", stateChangedAt: at, createdAt: at }).run();
+    const card = ctx.queries.latestOf(issuance.number)!;
+    ctx.recordEvent("CARD_ISSUED", card, null, at);
+    return card;
+  });
+}
+
+function holderNames(issuance: Issuance) {
+  return {
+    englishNameDigest: issuance.englishNameDigest,
+    ...(issuance.chineseNameDigest ? { chineseNameDigest: issuance.chineseNameDigest } : {}),
+  };
+}
+
+function repeatOf(ctx: RegisterContext, existing: CardRecord, issuance: Issuance): CardRecord {
+  const stored = ctx.db
+    .select({ issueDigest: cards.issueDigest })
+    .from(cards)
+    .where(and(eq(cards.number, existing.number), eq(cards.issueCount, existing.issueCount)))
+    .get();
+  if (stored?.issueDigest !== issuance.issueDigest) {
+    throw new HubError("CONFLICT", `card ${existing.number} issue ${existing.issueCount} already exists with different details`);
+  }
+  return existing;
+}
+
+function requireActiveHolder(card: CardRecord): void {
+  if (card.holderStatus !== "ACTIVE") {
+    throw new HubError("CONFLICT", `the holder of ${card.number} is ${card.holderStatus}; no new card can be issued`);
+  }
+}
+
+function reissueHolder(ctx: RegisterContext, instances: CardRecord[], issuance: Issuance): number {
+  const latest = instances[0];
+  if (latest.issueCount > issuance.issueCount) {
+    throw new HubError("CONFLICT", `card ${latest.number} already has a newer instance (issue ${latest.issueCount}); a re-issue needs a higher issue count`);
+  }
+  if (latest.version === "V2017") {
+    throw new HubError("CONFLICT", `V2017 number ${latest.number} cannot be re-issued; the holder switches to a V2023 number`);
+  }
+  if (issuance.previousNumber !== null && issuance.previousNumber !== latest.previousNumber) {
+    throw new HubError("CONFLICT", `card ${latest.number} is already linked to another previous number`);
+  }
+  if (latest.holderCurrentNumber !== latest.number) {
+    throw new HubError("CONFLICT", `the holder of ${latest.number} has moved to another number`);
+  }
+  requireActiveHolder(latest);
+  return latest.holderId;
+}
+
+function switchOrNewHolder(ctx: RegisterContext, issuance: Issuance, at: string): number {
+  if (issuance.previousNumber === null) {
+    const holder = ctx.db
+      .insert(holders)
+      .values({ status: "ACTIVE", statusChangedAt: at, currentNumber: issuance.number, createdAt: at })
+      .returning({ id: holders.id })
+      .get();
+    return holder.id;
+  }
+  const previous = ctx.queries.instancesOf(issuance.previousNumber);
+  if (previous.length === 0) {
+    throw new HubError("NOT_FOUND", `previousNumber ${issuance.previousNumber} is not on the register`);
+  }
+  const latest = previous[0];
+  if (latest.holderCurrentNumber !== latest.number) {
+    throw new HubError("CONFLICT", `${latest.number} has already been switched to another number`);
+  }
+  requireActiveHolder(latest);
+  ctx.db.update(holders).set({ currentNumber: issuance.number }).where(eq(holders.id, latest.holderId)).run();
+  for (const old of previous) {
+    if (old.state === "VALID") {
+      ctx.changeCardState({ ...old, holderCurrentNumber: issuance.number }, "SUPERSEDED", "CARD_SUPERSEDED", at);
+    }
+  }
+  return latest.holderId;
+}

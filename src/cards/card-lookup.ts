@@ -1,0 +1,80 @@
+import { HubError } from "../errors.ts";
+import { parseCardNumber, type ParsedCardNumber } from "./card-number.ts";
+import type { CardQueries } from "./card-queries.ts";
+import { checkResultOf, chinaToday, toCardView, type CardRecord, type CardView, type CheckResult } from "./card-state.ts";
+import { requireIssueCount } from "./card-rules.ts";
+
+export const MAX_BATCH_CHECKS = 1000;
+
+/** Who is asking: decides what of a card the answer may show. */
+export interface Viewer {
+  canReadLineage: boolean;
+}
+
+export interface CardCheckView {
+  input: string;
+  number: string | null;
+  issueCount: number | null;
+  latestIssueCount: number | null;
+  result: CheckResult;
+  recognized: boolean;
+  card: CardView | null;
+  parse: ParsedCardNumber;
+  checkedAt: string;
+}
+
+/** The read side partners use: answers from the current state, expiry derived at read time. */
+export class CardLookup {
+  constructor(
+    private readonly queries: CardQueries,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  checkCard(input: string, issueCountInput: number | null | undefined, viewer: Viewer): CardCheckView {
+    const issueCount = requireIssueCount(issueCountInput);
+    const parse = parseCardNumber(input);
+    const instances = parse.valid ? this.queries.instancesOf(parse.normalized!) : [];
+    const now = this.now();
+    return buildCheck(parse, instances, issueCount, viewer, chinaToday(now), now.toISOString());
+  }
+
+  /** Checks up to 1,000 numbers with one query; answers in input order, one per input. */
+  checkCards(inputs: string[], viewer: Viewer): CardCheckView[] {
+    if (inputs.length > MAX_BATCH_CHECKS) {
+      throw new HubError("BAD_USER_INPUT", `checkCards takes at most ${MAX_BATCH_CHECKS} numbers, got ${inputs.length}`, {
+        field: "numbers",
+      });
+    }
+    const parses = inputs.map((input) => parseCardNumber(input));
+    const wanted = [...new Set(parses.filter((p) => p.valid).map((p) => p.normalized!))];
+    const found = this.queries.instancesOfMany(wanted);
+    const now = this.now();
+    const today = chinaToday(now);
+    const checkedAt = now.toISOString();
+    return parses.map((parse) => buildCheck(parse, found.get(parse.normalized ?? "") ?? [], undefined, viewer, today, checkedAt));
+  }
+}
+
+function buildCheck(
+  parse: ParsedCardNumber,
+  instances: CardRecord[],
+  issueCount: number | undefined,
+  viewer: Viewer,
+  today: string,
+  checkedAt: string,
+): CardCheckView {
+  const latest = instances[0];
+  const card = issueCount === undefined ? latest : instances.find((c) => c.issueCount === issueCount);
+  const result: CheckResult = !parse.valid ? "MALFORMED" : card ? checkResultOf(card, today) : "NOT_FOUND";
+  return {
+    input: parse.input,
+    number: parse.normalized,
+    issueCount: card?.issueCount ?? issueCount ?? null,
+    latestIssueCount: latest?.issueCount ?? null,
+    result,
+    recognized: result === "VALID",
+    card: card ? toCardView(card, today, viewer.canReadLineage) : null,
+    parse,
+    checkedAt,
+  };
+}

@@ -1,0 +1,68 @@
+import { desc, eq, sql } from "drizzle-orm";
+import type { HubDb } from "../db/client.ts";
+import { cards, holders } from "../db/schema.ts";
+import type { CardRecord } from "./card-state.ts";
+
+const cardRecordColumns = {
+  number: cards.number,
+  issueCount: cards.issueCount,
+  version: cards.version,
+  state: cards.state,
+  validFrom: cards.validFrom,
+  validUntil: cards.validUntil,
+  stateChangedAt: cards.stateChangedAt,
+  previousNumber: cards.previousNumber,
+  holderId: cards.holderId,
+  holderStatus: holders.status,
+  holderCurrentNumber: holders.currentNumber,
+};
+
+/** Prepared read statements over card instances joined with their holder (hot path). */
+export class CardQueries {
+  readonly #byNumber;
+  readonly #byNumbers;
+  readonly #byPreviousNumber;
+
+  constructor(db: HubDb) {
+    const base = () => db.select(cardRecordColumns).from(cards).innerJoin(holders, eq(holders.id, cards.holderId));
+    this.#byNumber = base()
+      .where(eq(cards.number, sql.placeholder("number")))
+      .orderBy(desc(cards.issueCount))
+      .prepare();
+    // One statement for any batch size: the numbers travel as one JSON array parameter.
+    this.#byNumbers = base()
+      .where(sql`${cards.number} IN (SELECT value FROM json_each(${sql.placeholder("numbers")}))`)
+      .orderBy(cards.number, desc(cards.issueCount))
+      .prepare();
+    this.#byPreviousNumber = base()
+      .where(eq(cards.previousNumber, sql.placeholder("number")))
+      .orderBy(desc(cards.issueCount))
+      .prepare();
+  }
+
+  /** Every instance of a number, newest issue first. */
+  instancesOf(number: string): CardRecord[] {
+    return this.#byNumber.all({ number }) as CardRecord[];
+  }
+
+  /** Every instance of each number, grouped by number, newest issue first. */
+  instancesOfMany(numbers: string[]): Map<string, CardRecord[]> {
+    const grouped = new Map<string, CardRecord[]>();
+    if (numbers.length === 0) return grouped;
+    for (const row of this.#byNumbers.all({ numbers: JSON.stringify(numbers) }) as CardRecord[]) {
+      const list = grouped.get(row.number);
+      if (list) list.push(row);
+      else grouped.set(row.number, [row]);
+    }
+    return grouped;
+  }
+
+  /** Instances that name `number` as their previous number (the V2023 card of a switch). */
+  successorsOf(number: string): CardRecord[] {
+    return this.#byPreviousNumber.all({ number }) as CardRecord[];
+  }
+
+  latestOf(number: string): CardRecord | undefined {
+    return this.instancesOf(number)[0];
+  }
+}

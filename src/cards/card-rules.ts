@@ -1,0 +1,69 @@
+import { HubError } from "../errors.ts";
+import { parseCardNumber, type CardVersion, type ParsedCardNumber } from "./card-number.ts";
+import { chinaToday } from "./card-state.ts";
+
+/** The first day V2023 cards were issued; V2017 cards were issued only before it. */
+export const V2023_LAUNCH = "2023-12-01";
+const MAX_VALIDITY_YEARS = 10;
+const MAX_DAYS_AHEAD = 90;
+export const MAX_ISSUE_COUNT = 99;
+
+/** Parses a number that must be a well-formed FPR number, or throws INVALID_CARD_NUMBER. */
+export function requireCardNumber(input: string, field = "number"): ParsedCardNumber & { normalized: string } {
+  const parsed = parseCardNumber(input);
+  if (!parsed.valid || parsed.normalized === null) {
+    const first = parsed.errors[0];
+    throw new HubError("INVALID_CARD_NUMBER", `${field}: ${first?.message ?? "not a card number"}`, {
+      field,
+      errors: parsed.errors,
+    });
+  }
+  return parsed as ParsedCardNumber & { normalized: string };
+}
+
+export function requireIssueCount(value: number | null | undefined, field = "issueCount"): number | undefined {
+  if (value === null || value === undefined) return undefined;
+  if (!Number.isInteger(value) || value < 0 || value > MAX_ISSUE_COUNT) {
+    throw new HubError("BAD_USER_INPUT", `${field} must be a whole number from 0 to ${MAX_ISSUE_COUNT}`, { field });
+  }
+  return value;
+}
+
+function addYears(date: string, years: number): string {
+  const year = Number(date.slice(0, 4)) + years;
+  return `${String(year).padStart(4, "0")}${date.slice(4)}`;
+}
+
+function addDays(date: string, days: number): string {
+  return new Date(new Date(`${date}T00:00:00Z`).getTime() + days * 86_400_000).toISOString().slice(0, 10);
+}
+
+/** Validity must be plausible: from < until, at most 10 years, and inside the version's era. */
+export function requirePlausibleValidity(version: CardVersion, validFrom: string, validUntil: string, now: Date): void {
+  const bad = (message: string) => new HubError("BAD_USER_INPUT", message, { field: "validUntil" });
+  if (validFrom >= validUntil) throw bad("validFrom must be before validUntil");
+  if (validUntil > addYears(validFrom, MAX_VALIDITY_YEARS)) {
+    throw bad(`validity may not exceed ${MAX_VALIDITY_YEARS} years`);
+  }
+  if (validFrom > addDays(chinaToday(now), MAX_DAYS_AHEAD)) {
+    throw new HubError("BAD_USER_INPUT", `validFrom may be at most ${MAX_DAYS_AHEAD} days ahead`, { field: "validFrom" });
+  }
+  if (version === "V2023" && validFrom < V2023_LAUNCH) {
+    throw new HubError("BAD_USER_INPUT", `V2023 cards exist only from ${V2023_LAUNCH}`, { field: "validFrom" });
+  }
+  if (version === "V2017" && validFrom >= V2023_LAUNCH) {
+    throw new HubError("BAD_USER_INPUT", `V2017 cards were issued only before ${V2023_LAUNCH}`, { field: "validFrom" });
+  }
+}
+
+export function requireText(value: string | null | undefined, field: string, maxLength: number, required: boolean): string | null {
+  const trimmed = value?.trim() ?? "";
+  if (trimmed === "") {
+    if (required) throw new HubError("BAD_USER_INPUT", `${field} must not be empty`, { field });
+    return null;
+  }
+  if (trimmed.length > maxLength) {
+    throw new HubError("BAD_USER_INPUT", `${field} must be at most ${maxLength} characters`, { field });
+  }
+  return trimmed;
+}

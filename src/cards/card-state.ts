@@ -1,0 +1,79 @@
+import type { CardVersion } from "./card-number.ts";
+
+export type CardState = "VALID" | "EXPIRED" | "SUPERSEDED" | "REPORTED_LOST" | "REVOKED";
+export type HolderStatus = "ACTIVE" | "CANCELLED" | "NATURALIZED" | "DECEASED";
+export type CheckResult = CardState | "HOLDER_INACTIVE" | "NOT_FOUND" | "MALFORMED";
+
+export const HOLDER_STATUSES: readonly HolderStatus[] = ["ACTIVE", "CANCELLED", "NATURALIZED", "DECEASED"];
+
+/** A card instance joined with its holder, as the register reads it. */
+export interface CardRecord {
+  number: string;
+  issueCount: number;
+  version: CardVersion;
+  state: CardState;
+  validFrom: string;
+  validUntil: string;
+  stateChangedAt: string;
+  previousNumber: string | null;
+  holderId: number;
+  holderStatus: HolderStatus;
+  holderCurrentNumber: string;
+}
+
+/** What a caller sees of a card. Lineage fields are null unless the caller may read lineage. */
+export interface CardView {
+  number: string;
+  issueCount: number;
+  version: CardVersion;
+  state: CardState;
+  validFrom: string;
+  validUntil: string;
+  stateChangedAt: string;
+  holderStatus: HolderStatus;
+  previousNumber: string | null;
+  currentNumber: string | null;
+}
+
+const CHINA_OFFSET_MS = 8 * 3600 * 1000;
+
+/** Validity dates on the card are dates in China (UTC+8), so "today" is China's date. */
+export function chinaToday(now: Date): string {
+  return new Date(now.getTime() + CHINA_OFFSET_MS).toISOString().slice(0, 10);
+}
+
+/** The instant a card stops being valid: midnight in China after its last valid day. */
+export function expiryInstant(validUntil: string): string {
+  const nextDay = new Date(`${validUntil}T00:00:00Z`).getTime() + 24 * 3600 * 1000;
+  return new Date(nextDay - CHINA_OFFSET_MS).toISOString();
+}
+
+/** Expiry is derived at read time: a VALID card past its `validUntil` reads as EXPIRED. */
+export function effectiveState(card: Pick<CardRecord, "state" | "validUntil">, today: string): CardState {
+  if (card.state === "VALID" && card.validUntil < today) return "EXPIRED";
+  return card.state;
+}
+
+/** The answer a partner sees: only a VALID card of an ACTIVE holder is recognized. */
+export function checkResultOf(card: CardRecord, today: string): CheckResult {
+  const state = effectiveState(card, today);
+  if (state !== "VALID") return state;
+  return card.holderStatus === "ACTIVE" ? "VALID" : "HOLDER_INACTIVE";
+}
+
+export function toCardView(card: CardRecord, today: string, canReadLineage: boolean): CardView {
+  const state = effectiveState(card, today);
+  const derivedExpiry = state === "EXPIRED" && card.state === "VALID";
+  return {
+    number: card.number,
+    issueCount: card.issueCount,
+    version: card.version,
+    state,
+    validFrom: card.validFrom,
+    validUntil: card.validUntil,
+    stateChangedAt: derivedExpiry ? expiryInstant(card.validUntil) : card.stateChangedAt,
+    holderStatus: card.holderStatus,
+    previousNumber: canReadLineage ? card.previousNumber : null,
+    currentNumber: canReadLineage && card.holderCurrentNumber !== card.number ? card.holderCurrentNumber : null,
+  };
+}

@@ -1,0 +1,91 @@
+import "reflect-metadata";
+import { Command, CommanderError, Option } from "commander";
+import { ConfigError, loadConfig } from "./config.ts";
+import { isHubError } from "./errors.ts";
+import { printBanner } from "./cli/banner.ts";
+import { runCheck } from "./cli/check-command.ts";
+import { INDUSTRIES } from "./partners/partner-service.ts";
+import { ROLES } from "./partners/roles.ts";
+import { openServices, startApi } from "./hub.ts";
+
+async function startApiCommand(): Promise<void> {
+  const config = loadConfig();
+  const api = await startApi(config);
+  printBanner(config, api);
+  const stop = () => {
+    api.close().finally(() => process.exit(0));
+  };
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+}
+
+function buildProgram(): Command {
+  const program = new Command("fpr-hub")
+    .description("Status hub for Foreign Permanent Resident ID Cards (V2017 and V2023)")
+    .showHelpAfterError("(run with --help for usage)");
+
+  program.command("start").description("start the hub on this machine (api; the worker joins once webhooks exist)").action(startApiCommand);
+  program.command("api").description("start the api role: GraphQL, health endpoints").action(startApiCommand);
+
+  const partner = program.command("partner").description("manage partners");
+  partner
+    .command("create")
+    .description("register a partner organization; prints its id")
+    .requiredOption("--name <name>", "organization name")
+    .addOption(new Option("--industry <industry>", "industry served").choices(INDUSTRIES).makeOptionMandatory())
+    .option("--province <code>", "GB/T 2260 two-digit province code")
+    .action((opts: { name: string; industry: string; province?: string }) => {
+      const services = openServices(loadConfig());
+      const created = services.partners.create({ name: opts.name, industry: opts.industry, provinceCode: opts.province });
+      console.log(created.id);
+    });
+
+  const key = program.command("key").description("manage API keys");
+  key
+    .command("create")
+    .description("create an API key; the secret is the last line of output, shown once")
+    .addOption(new Option("--role <role>", "the key's role").choices(ROLES).makeOptionMandatory())
+    .option("--partner <id>", "partner id (required for PARTNER keys)")
+    .option("--scopes <list>", "comma-separated scopes, a subset of the role's")
+    .action((opts: { role: (typeof ROLES)[number]; partner?: string; scopes?: string }) => {
+      const services = openServices(loadConfig());
+      const scopes = opts.scopes?.split(",").map((s) => s.trim().toUpperCase()).filter(Boolean);
+      const { apiKey, secret } = services.apiKeys.create({ role: opts.role, partnerId: opts.partner, scopes });
+      console.log(`key ${apiKey.id} role ${apiKey.role} scopes ${apiKey.scopes.join(",") || "-"}`);
+      console.log(secret);
+    });
+  key
+    .command("revoke")
+    .description("revoke an API key at once")
+    .argument("<id>", "key id (key_…)")
+    .action((id: string) => {
+      const revoked = openServices(loadConfig()).apiKeys.revoke(id);
+      console.log(`revoked ${revoked.id} at ${revoked.revokedAt}`);
+    });
+
+  program
+    .command("check")
+    .description("check one card number against the register")
+    .argument("<number>", "the card number as typed")
+    .option("--issue-count <n>", "the instance to check (from the chip)")
+    .option("--json", "print the full answer as JSON")
+    .action((number: string, opts: { issueCount?: string; json?: boolean }) => runCheck(openServices(loadConfig()), number, opts));
+  return program;
+}
+
+/** One-line reason and a non-zero exit for every failure the operator can act on. */
+function fail(error: unknown): never {
+  if (error instanceof CommanderError) process.exit(error.exitCode || 2);
+  if (isHubError(error) || error instanceof ConfigError) {
+    process.stderr.write(`fpr-hub: ${error.message}\n`);
+    process.exit(1);
+  }
+  process.stderr.write(`fpr-hub: unexpected error: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+}
+
+try {
+  await buildProgram().exitOverride().parseAsync(process.argv);
+} catch (error) {
+  fail(error);
+}

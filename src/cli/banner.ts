@@ -1,0 +1,31 @@
+import type { HubConfig } from "../config.ts";
+import type { ApiHandle } from "../hub.ts";
+
+/** What a person starting the hub needs to know: where to look and which key to use. */
+export function printBanner(config: HubConfig, api: ApiHandle): void {
+  const lines = [
+    "",
+    `fpr-hub is running (${config.isProduction ? "production" : "development"} mode)`,
+    `  GraphQL  ${api.url}/graphql`,
+    `  Health   ${api.url}/healthz   ${api.url}/readyz`,
+    `  Data     ${config.databasePath}`,
+  ];
+  const keys = api.demoKeys;
+  if (keys) {
+    lines.push(
+      "",
+      "Demo keys (development only; kept in DATA_DIR/demo-keys.json):",
+      `  ADMIN    ${keys.ADMIN}`,
+      `  ISSUER   ${keys.ISSUER}`,
+      `  PARTNER  ${keys.PARTNER}`,
+      `  VIEWER   ${keys.VIEWER}`,
+      "",
+      "Try:",
+      `  curl -s ${api.url}/graphql -H 'content-type: application/json' \\`,
+      `    -H 'authorization: Bearer ${keys.PARTNER}' \\`,
+      `    -d '{"query":"{ checkCard(number: \\"911124198108030024\\") { result recognized card { validUntil } } }"}'`,
+    );
+  }
+  lines.push("", "Stop with Ctrl-C.", "");
+  process.stdout.write(lines.join("\n"));
+}

@@ -1,0 +1,118 @@
+import { sql } from "drizzle-orm";
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+/**
+ * Table definitions. Migrations in `drizzle/` are generated from this file by drizzle-kit
+ * (`npm run db:generate`) and never edited by hand. Times are ISO-8601 UTC text, dates YYYY-MM-DD.
+ */
+
+/** A permanent resident. No plaintext names: only keyed digests (see cards/name-digest.ts). */
+export const holders = sqliteTable("holders", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  status: text("status").notNull().default("ACTIVE"),
+  statusChangedAt: text("status_changed_at").notNull(),
+  /** The authority's reason for the last status change; never sent to partners. */
+  statusReason: text("status_reason"),
+  /** The holder's newest card number: follows a V2017 → V2023 switch. */
+  currentNumber: text("current_number").notNull(),
+  englishNameDigest: text("english_name_digest"),
+  chineseNameDigest: text("chinese_name_digest"),
+  createdAt: text("created_at").notNull(),
+});
+
+/** A card instance: the number plus its issue count (换证次数). */
+export const cards = sqliteTable(
+  "cards",
+  {
+    number: text("number").notNull(),
+    issueCount: integer("issue_count").notNull(),
+    version: text("version").notNull(),
+    holderId: integer("holder_id")
+      .notNull()
+      .references(() => holders.id),
+    state: text("state").notNull(),
+    validFrom: text("valid_from").notNull(),
+    validUntil: text("valid_until").notNull(),
+    stateChangedAt: text("state_changed_at").notNull(),
+    previousNumber: text("previous_number"),
+    provinceCode: text("province_code").notNull(),
+    nationality: text("nationality").notNull(),
+    birthDate: text("birth_date").notNull(),
+    sex: text("sex"),
+    /** Keyed digest of the issuing input: an identical repeat is a no-op, a different one a conflict. */
+    issueDigest: text("issue_digest").notNull(),
+    revocationReason: text("revocation_reason"),
+    createdAt: text("created_at").notNull(),
+  },
+  (table) => [
+    primaryKey({ columns: [table.number, table.issueCount] }),
+    index("cards_holder_idx").on(table.holderId),
+    index("cards_previous_number_idx").on(table.previousNumber),
+  ],
+);
+
+/** The ordered event log, which is also the outbox the webhook relay drains. */
+export const events = sqliteTable(
+  "events",
+  {
+    sequence: integer("sequence").primaryKey({ autoIncrement: true }),
+    type: text("type").notNull(),
+    cardNumber: text("card_number").notNull(),
+    issueCount: integer("issue_count").notNull(),
+    holderId: integer("holder_id").notNull(),
+    occurredAt: text("occurred_at").notNull(),
+    data: text("data").notNull(),
+    dispatchedAt: text("dispatched_at"),
+  },
+  (table) => [
+    index("events_undispatched_idx").on(table.sequence).where(sql`dispatched_at IS NULL`),
+    index("events_card_idx").on(table.cardNumber),
+    index("events_holder_idx").on(table.holderId),
+  ],
+);
+
+export const partners = sqliteTable("partners", {
+  id: text("id").primaryKey(),
+  name: text("name").notNull(),
+  industry: text("industry").notNull(),
+  provinceCode: text("province_code"),
+  declaredAdaptation: text("declared_adaptation").notNull().default("NOT_STARTED"),
+  declaredAt: text("declared_at"),
+  lastV2023CheckAt: text("last_v2023_check_at"),
+  conformance: text("conformance").notNull().default("NOT_RUN"),
+  conformanceAt: text("conformance_at"),
+  createdAt: text("created_at").notNull(),
+});
+
+/** API keys: the secret itself is never stored, only its SHA-256 digest. */
+export const apiKeys = sqliteTable(
+  "api_keys",
+  {
+    id: text("id").primaryKey(),
+    partnerId: text("partner_id").references(() => partners.id),
+    role: text("role").notNull(),
+    /** Comma-separated Scope values. */
+    scopes: text("scopes").notNull(),
+    prefix: text("prefix").notNull(),
+    secretDigest: text("secret_digest").notNull(),
+    createdAt: text("created_at").notNull(),
+    lastUsedAt: text("last_used_at"),
+    revokedAt: text("revoked_at"),
+  },
+  (table) => [uniqueIndex("api_keys_secret_digest_idx").on(table.secretDigest)],
+);
+
+/** Cards a partner watches, kept by holder so a watch follows re-issues and the V2023 switch. */
+export const watches = sqliteTable(
+  "watches",
+  {
+    partnerId: text("partner_id")
+      .notNull()
+      .references(() => partners.id),
+    holderId: integer("holder_id")
+      .notNull()
+      .references(() => holders.id),
+    createdAt: text("created_at").notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.partnerId, table.holderId] }), index("watches_holder_idx").on(table.holderId)],
+);

@@ -1,0 +1,46 @@
+export const EVENT_TYPES = [
+  "CARD_ISSUED",
+  "CARD_SUPERSEDED",
+  "CARD_REPORTED_LOST",
+  "CARD_REVOKED",
+  "CARD_EXPIRED",
+  "HOLDER_STATUS_CHANGED",
+] as const;
+
+export type EventType = (typeof EVENT_TYPES)[number];
+
+/** Fields of an event's `data` that reveal lineage: shown only to callers with LINEAGE_READ. */
+export const LINEAGE_DATA_FIELDS = ["previousNumber", "currentNumber"] as const;
+
+export interface EventData {
+  cardNumber: string;
+  issueCount: number;
+  version: string;
+  state: string;
+  previousState: string | null;
+  holderStatus: string;
+  previousHolderStatus?: string;
+  validUntil: string;
+  previousNumber?: string | null;
+  currentNumber?: string | null;
+}
+
+export interface NewEvent {
+  type: EventType;
+  cardNumber: string;
+  issueCount: number;
+  holderId: number;
+  occurredAt: string;
+  data: EventData;
+}
+
+/** A stored event as the change feed and webhooks read it. */
+export interface StoredEvent {
+  sequence: number;
+  type: EventType;
+  cardNumber: string;
+  issueCount: number;
+  holderId: number;
+  occurredAt: string;
+  data: EventData & { sequence: number };
+}

@@ -1,0 +1,45 @@
+import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
+import { ApolloServerPluginCacheControlDisabled } from "@apollo/server/plugin/disabled";
+import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
+import { ApolloServerPluginUsageReportingDisabled } from "@apollo/server/plugin/disabled";
+import type { HubContext } from "./context.ts";
+import { formatHubError } from "./error-mapping.ts";
+import { buildHubSchema } from "./schema.ts";
+
+export type Logger = (entry: Record<string, unknown>) => void;
+
+/** Logs unexpected errors with the request id the caller also receives; callers see a masked error. */
+function errorLogPlugin(log: Logger): ApolloServerPlugin<HubContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async didEncounterErrors({ errors, contextValue }) {
+          for (const error of errors) {
+            const shown = formatHubError({ message: error.message, extensions: error.extensions }, error);
+            if (shown.extensions?.code !== "INTERNAL_SERVER_ERROR") continue;
+            const cause = error.originalError ?? error;
+            log({ level: "error", msg: "internal error", requestId: contextValue.requestId, error: String(cause), stack: cause.stack });
+          }
+        },
+      };
+    },
+  };
+}
+
+export async function createApollo(options: { isProduction: boolean; log: Logger }): Promise<ApolloServer<HubContext>> {
+  const server = new ApolloServer<HubContext>({
+    schema: buildHubSchema(),
+    introspection: !options.isProduction,
+    formatError: formatHubError,
+    includeStacktraceInErrorResponses: false,
+    // Cache-control hooks every field; the hub sets no cache hints, so it is pure overhead.
+    plugins: [
+      ApolloServerPluginCacheControlDisabled(),
+      ApolloServerPluginLandingPageDisabled(),
+      ApolloServerPluginUsageReportingDisabled(),
+      errorLogPlugin(options.log),
+    ],
+  });
+  await server.start();
+  return server;
+}

@@ -1,0 +1,47 @@
+import { GraphQLError, GraphQLScalarType, Kind } from "graphql";
+import { GraphQLJSON } from "graphql-scalars";
+
+const DATE_PATTERN = /^\d{4}-\d{2}-\d{2}$/;
+
+function isCalendarDate(value: string): boolean {
+  if (!DATE_PATTERN.test(value)) return false;
+  const date = new Date(`${value}T00:00:00Z`);
+  return !Number.isNaN(date.getTime()) && date.toISOString().startsWith(value);
+}
+
+function parseDate(value: unknown): string {
+  if (typeof value !== "string" || !isCalendarDate(value)) {
+    throw new GraphQLError("Date must be a calendar date written YYYY-MM-DD", {
+      extensions: { code: "BAD_USER_INPUT" },
+    });
+  }
+  return value;
+}
+
+/** A calendar date, YYYY-MM-DD; values are plain strings inside the hub. */
+export const DateScalar = new GraphQLScalarType<string, string>({
+  name: "Date",
+  description: "A calendar date, written YYYY-MM-DD (card validity dates are dates in China).",
+  serialize: (value) => parseDate(value),
+  parseValue: (value) => parseDate(value),
+  parseLiteral: (ast) => parseDate(ast.kind === Kind.STRING ? ast.value : null),
+});
+
+/** An instant, ISO-8601 in UTC; values are ISO strings inside the hub. */
+export const DateTimeScalar = new GraphQLScalarType<string, string>({
+  name: "DateTime",
+  description: "An instant, ISO-8601 in UTC, for example 2024-05-01T08:30:00.000Z.",
+  serialize: (value) => {
+    if (typeof value === "string") return value;
+    if (value instanceof Date) return value.toISOString();
+    throw new GraphQLError("DateTime cannot represent this value");
+  },
+  parseValue: (value) => {
+    if (typeof value !== "string" || Number.isNaN(Date.parse(value))) {
+      throw new GraphQLError("DateTime must be an ISO-8601 instant", { extensions: { code: "BAD_USER_INPUT" } });
+    }
+    return new Date(value).toISOString();
+  },
+});
+
+export const JSONScalar = GraphQLJSON;

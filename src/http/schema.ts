@@ -1,0 +1,24 @@
+import "reflect-metadata";
+import type { GraphQLSchema } from "graphql";
+import { buildSchemaSync, type AuthChecker } from "type-graphql";
+import { CardResolver } from "../cards/card.resolver.ts";
+import { ChangesResolver } from "../events/changes.resolver.ts";
+import { requireAccess } from "../partners/access-rules.ts";
+import { PartnerResolver } from "../partners/partner.resolver.ts";
+import type { HubContext } from "./context.ts";
+
+/** Every root field carries @Authorized(); the rule itself comes from the one access table. */
+const authChecker: AuthChecker<HubContext> = ({ context, info }) => {
+  requireAccess(info.fieldName, context.principal, context.authFailure);
+  return true;
+};
+
+export const RESOLVERS = [CardResolver, ChangesResolver, PartnerResolver] as const;
+
+let cached: GraphQLSchema | undefined;
+
+/** The hub's schema, built once per process from the resolver classes. */
+export function buildHubSchema(): GraphQLSchema {
+  cached ??= buildSchemaSync({ resolvers: [...RESOLVERS], authChecker, authMode: "error", validate: false });
+  return cached;
+}

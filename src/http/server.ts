@@ -1,0 +1,126 @@
+import crypto from "node:crypto";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { HeaderMap, type ApolloServer } from "@apollo/server";
+import type { HubServices } from "../hub-services.ts";
+import { buildContext, type HubContext } from "./context.ts";
+
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+export type RouteHandler = (req: http.IncomingMessage, res: http.ServerResponse, requestId: string) => Promise<void> | void;
+
+function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function sendError(res: http.ServerResponse, status: number, code: string, message: string): void {
+  sendJson(res, status, { errors: [{ message, extensions: { code } }] });
+}
+
+class BodyTooLarge extends Error {}
+
+function readBody(req: http.IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        reject(new BodyTooLarge());
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    req.on("error", reject);
+  });
+}
+
+async function parseBody(req: http.IncomingMessage, res: http.ServerResponse): Promise<unknown | undefined> {
+  if (req.method !== "POST") return undefined;
+  let text: string;
+  try {
+    text = await readBody(req);
+  } catch (error) {
+    if (error instanceof BodyTooLarge) sendError(res, 413, "BAD_USER_INPUT", `request body is larger than ${MAX_BODY_BYTES} bytes`);
+    else res.destroy();
+    return null;
+  }
+  if (!(req.headers["content-type"] ?? "").includes("json")) return text;
+  try {
+    return text === "" ? {} : JSON.parse(text);
+  } catch {
+    sendError(res, 400, "BAD_USER_INPUT", "request body is not valid JSON");
+    return null;
+  }
+}
+
+async function handleGraphQL(
+  apollo: ApolloServer<HubContext>,
+  services: HubServices,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  requestId: string,
+): Promise<void> {
+  const body = await parseBody(req, res);
+  if (body === null) return;
+  const headers = new HeaderMap();
+  for (const [key, value] of Object.entries(req.headers)) {
+    if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(", ") : value);
+  }
+  const url = new URL(req.url ?? "/", "http://hub");
+  const response = await apollo.executeHTTPGraphQLRequest({
+    httpGraphQLRequest: { method: req.method ?? "GET", headers, search: url.search, body },
+    context: async () => buildContext(services, req.headers.authorization, requestId),
+  });
+  for (const [key, value] of response.headers) res.setHeader(key, value);
+  res.statusCode = response.status ?? 200;
+  if (response.body.kind === "complete") {
+    res.end(response.body.string);
+    return;
+  }
+  for await (const chunk of response.body.asyncIterator) res.write(chunk);
+  res.end();
+}
+
+export interface HttpServerOptions {
+  apollo: ApolloServer<HubContext>;
+  services: HubServices;
+  /** Extra routes by exact path (health, dashboard, metrics). */
+  routes: Record<string, RouteHandler>;
+  log: (entry: Record<string, unknown>) => void;
+}
+
+/** The api's HTTP server: /graphql through Apollo, a few plain routes, JSON errors for the rest. */
+export function createHttpServer(options: HttpServerOptions): http.Server {
+  return http.createServer((req, res) => {
+    const requestId = crypto.randomUUID();
+    res.setHeader("x-request-id", requestId);
+    const path = (req.url ?? "/").split("?")[0];
+    const route = path === "/graphql" ? (rq: http.IncomingMessage, rs: http.ServerResponse) => handleGraphQL(options.apollo, options.services, rq, rs, requestId) : options.routes[path];
+    if (!route) {
+      sendError(res, 404, "NOT_FOUND", `no route ${path}; the API is at /graphql`);
+      return;
+    }
+    Promise.resolve(route(req, res, requestId)).catch((error: unknown) => {
+      options.log({ level: "error", msg: "request failed", requestId, error: String(error) });
+      if (!res.headersSent) sendError(res, 500, "INTERNAL_SERVER_ERROR", "internal error");
+      else res.destroy();
+    });
+  });
+}
+
+export function listen(server: http.Server, port: number, host: string): Promise<AddressInfo> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve(server.address() as AddressInfo);
+    });
+  });
+}
+
+export { sendJson };

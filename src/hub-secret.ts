@@ -1,0 +1,34 @@
+import crypto from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import type { HubConfig } from "./config.ts";
+
+const SECRET_FILE = "hub-secret";
+
+/**
+ * The key for name, issue and audit digests. `HUB_SECRET` when set (required in production);
+ * in development it is generated once into DATA_DIR and reused, so digests stay comparable
+ * across restarts.
+ */
+export function resolveHubSecret(config: HubConfig): string {
+  if (config.hubSecret) return config.hubSecret;
+  const file = path.join(config.dataDir, SECRET_FILE);
+  if (fs.existsSync(file)) return fs.readFileSync(file, "utf8").trim();
+  fs.mkdirSync(config.dataDir, { recursive: true });
+  const secret = crypto.randomBytes(32).toString("base64url");
+  fs.writeFileSync(file, `${secret}\n`, { mode: 0o600, flag: "wx" });
+  return secret;
+}
+
+/** Keyed digests: HMAC-SHA256 under the hub secret, with a purpose label so digests never mix. */
+export class Digester {
+  readonly #secret: string;
+
+  constructor(secret: string) {
+    this.#secret = secret;
+  }
+
+  digest(purpose: string, value: string): string {
+    return crypto.createHmac("sha256", this.#secret).update(`${purpose}\u0000${value}`).digest("base64url");
+  }
+}

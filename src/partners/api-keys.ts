@@ -1,0 +1,121 @@
+import crypto from "node:crypto";
+import { eq, sql } from "drizzle-orm";
+import type { HubDb } from "../db/client.ts";
+import { apiKeys, partners } from "../db/schema.ts";
+import { HubError } from "../errors.ts";
+import { ROLE_SCOPES, ROLES, SCOPES, type Principal, type Role, type Scope } from "./roles.ts";
+
+export interface ApiKeyView {
+  id: string;
+  partnerId: string | null;
+  role: Role;
+  scopes: Scope[];
+  prefix: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+  revokedAt: string | null;
+}
+
+const SECRET_PREFIX = "fpr_";
+const PREFIX_LENGTH = 12;
+/** lastUsedAt is refreshed at most this often per key, so lookups do not write on every request. */
+const LAST_USED_RESOLUTION_MS = 60_000;
+
+function digestSecret(secret: string): string {
+  return crypto.createHash("sha256").update(secret).digest("hex");
+}
+
+type KeyRow = typeof apiKeys.$inferSelect;
+
+function toView(row: KeyRow): ApiKeyView {
+  return { ...row, role: row.role as Role, scopes: row.scopes ? (row.scopes.split(",") as Scope[]) : [] };
+}
+
+function requireScopes(role: Role, scopes: readonly string[] | null | undefined): readonly Scope[] {
+  if (scopes === null || scopes === undefined) return ROLE_SCOPES[role].defaults;
+  const allowed = ROLE_SCOPES[role].allowed;
+  const refused = scopes.filter((scope) => !allowed.includes(scope as Scope));
+  if (refused.length > 0) {
+    throw new HubError("BAD_USER_INPUT", `a ${role} key cannot carry ${refused.join(", ")}`, { field: "scopes" });
+  }
+  return SCOPES.filter((scope) => scopes.includes(scope));
+}
+
+/** API keys: random secrets shown once, stored as SHA-256 digests, revocable at once. */
+export class ApiKeyService {
+  readonly #byDigest;
+  readonly #touch;
+
+  constructor(
+    private readonly db: HubDb,
+    private readonly now: () => Date = () => new Date(),
+  ) {
+    this.#byDigest = db.select().from(apiKeys).where(eq(apiKeys.secretDigest, sql.placeholder("digest"))).prepare();
+    this.#touch = db
+      .update(apiKeys)
+      .set({ lastUsedAt: sql`${sql.placeholder("at")}` })
+      .where(eq(apiKeys.id, sql.placeholder("id")))
+      .prepare();
+  }
+
+  create(input: { partnerId?: string | null; role: Role; scopes?: readonly string[] | null }): { apiKey: ApiKeyView; secret: string } {
+    if (!ROLES.includes(input.role)) throw new HubError("BAD_USER_INPUT", "unknown role", { field: "role" });
+    const partnerId = input.partnerId ?? null;
+    if (input.role === "PARTNER" && !partnerId) {
+      throw new HubError("BAD_USER_INPUT", "a PARTNER key needs a partnerId", { field: "partnerId" });
+    }
+    if (partnerId && !this.db.select({ id: partners.id }).from(partners).where(eq(partners.id, partnerId)).get()) {
+      throw new HubError("NOT_FOUND", `partner ${partnerId} does not exist`);
+    }
+    const scopes = requireScopes(input.role, input.scopes);
+    const secret = SECRET_PREFIX + crypto.randomBytes(32).toString("base64url");
+    const row = this.db
+      .insert(apiKeys)
+      .values({
+        id: `key_${crypto.randomBytes(9).toString("base64url")}`,
+        partnerId,
+        role: input.role,
+        scopes: scopes.join(","),
+        prefix: secret.slice(0, PREFIX_LENGTH),
+        secretDigest: digestSecret(secret),
+        createdAt: this.now().toISOString(),
+      })
+      .returning()
+      .get();
+    return { apiKey: toView(row), secret };
+  }
+
+  /** The caller behind a bearer secret, or null when it is unknown or revoked. */
+  authenticate(secret: string): Principal | null {
+    const row = this.#byDigest.get({ digest: digestSecret(secret) });
+    if (!row || row.revokedAt) return null;
+    const now = this.now();
+    if (!row.lastUsedAt || now.getTime() - Date.parse(row.lastUsedAt) > LAST_USED_RESOLUTION_MS) {
+      this.#touch.run({ at: now.toISOString(), id: row.id });
+    }
+    return {
+      keyId: row.id,
+      role: row.role as Role,
+      scopes: new Set(row.scopes ? (row.scopes.split(",") as Scope[]) : []),
+      partnerId: row.partnerId,
+    };
+  }
+
+  revoke(id: string): ApiKeyView {
+    const row = this.db.select().from(apiKeys).where(eq(apiKeys.id, id)).get();
+    if (!row) throw new HubError("NOT_FOUND", `API key ${id} does not exist`);
+    if (row.revokedAt) return toView(row);
+    const updated = this.db
+      .update(apiKeys)
+      .set({ revokedAt: this.now().toISOString() })
+      .where(eq(apiKeys.id, id))
+      .returning()
+      .get();
+    return toView(updated);
+  }
+
+  get(id: string): ApiKeyView | null {
+    const row = this.db.select().from(apiKeys).where(eq(apiKeys.id, id)).get();
+    return row ? toView(row) : null;
+  }
+}

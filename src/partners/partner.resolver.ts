@@ -1,0 +1,51 @@
+import { Arg, Authorized, Ctx, ID, Mutation, Query, Resolver } from "type-graphql";
+import type { HubContext } from "../http/context.ts";
+import { IndustryEnum, RoleEnum, ScopeEnum } from "./partner.enums.ts";
+import { ApiKey, CreatedApiKey, Partner } from "./partner.types.ts";
+import type { Role } from "./roles.ts";
+
+@Resolver()
+export class PartnerResolver {
+  @Authorized()
+  @Query(() => Partner, { nullable: true, description: "The caller's own partner record; null for keys without a partner." })
+  me(@Ctx() ctx: HubContext): Partner | null {
+    const partnerId = ctx.principal?.partnerId;
+    return partnerId ? ctx.services.partners.get(partnerId) : null;
+  }
+
+  @Authorized()
+  @Query(() => [Partner], { description: "Admin, viewer: every partner, oldest first." })
+  partners(@Ctx() ctx: HubContext): Partner[] {
+    return ctx.services.partners.list();
+  }
+
+  @Authorized()
+  @Mutation(() => Partner, { description: "Admin: register a partner organization." })
+  createPartner(
+    @Ctx() ctx: HubContext,
+    @Arg("name", () => String, { description: "Organization name." }) name: string,
+    @Arg("industry", () => IndustryEnum, { description: "Industry served." }) industry: string,
+    @Arg("provinceCode", () => String, { nullable: true, description: "GB/T 2260 two-digit province code." })
+    provinceCode?: string | null,
+  ): Partner {
+    return ctx.services.partners.create({ name, industry, provinceCode });
+  }
+
+  @Authorized()
+  @Mutation(() => CreatedApiKey, { description: "Admin: create a key. The secret is in the answer, once." })
+  createApiKey(
+    @Ctx() ctx: HubContext,
+    @Arg("role", () => RoleEnum, { description: "The key's role." }) role: Role,
+    @Arg("partnerId", () => ID, { nullable: true, description: "Required for PARTNER keys." }) partnerId?: string | null,
+    @Arg("scopes", () => [ScopeEnum], { nullable: true, description: "A subset of the role's scopes; default the role's defaults." })
+    scopes?: string[] | null,
+  ): CreatedApiKey {
+    return ctx.services.apiKeys.create({ partnerId, role, scopes });
+  }
+
+  @Authorized()
+  @Mutation(() => ApiKey, { description: "Admin: revoke a key; it is refused from the next request on." })
+  revokeApiKey(@Ctx() ctx: HubContext, @Arg("id", () => ID, { description: "The key id." }) id: string): ApiKey {
+    return ctx.services.apiKeys.revoke(id);
+  }
+}

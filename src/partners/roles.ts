@@ -1,0 +1,25 @@
+export const ROLES = ["ISSUER", "PARTNER", "ADMIN", "VIEWER"] as const;
+export type Role = (typeof ROLES)[number];
+
+export const SCOPES = ["CARDS_CHECK", "HOLDERS_VERIFY", "LINEAGE_READ", "EVENTS_ALL", "WEBHOOKS_MANAGE"] as const;
+export type Scope = (typeof SCOPES)[number];
+
+/** Which scopes a key of each role may carry, and which it gets when none are named. */
+export const ROLE_SCOPES: Record<Role, { allowed: readonly Scope[]; defaults: readonly Scope[] }> = {
+  PARTNER: { allowed: SCOPES, defaults: ["CARDS_CHECK", "HOLDERS_VERIFY", "WEBHOOKS_MANAGE"] },
+  ISSUER: { allowed: ["CARDS_CHECK", "LINEAGE_READ", "EVENTS_ALL"], defaults: ["CARDS_CHECK", "LINEAGE_READ", "EVENTS_ALL"] },
+  ADMIN: { allowed: SCOPES, defaults: SCOPES },
+  VIEWER: { allowed: ["CARDS_CHECK"], defaults: ["CARDS_CHECK"] },
+};
+
+/** The authenticated caller of a request. */
+export interface Principal {
+  keyId: string;
+  role: Role;
+  scopes: ReadonlySet<Scope>;
+  partnerId: string | null;
+}
+
+export function hasScope(principal: Principal | null, scope: Scope): boolean {
+  return principal?.scopes.has(scope) ?? false;
+}
