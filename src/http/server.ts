@@ -28,8 +28,10 @@ function readBody(req: http.IncomingMessage): Promise<string> {
     req.on("data", (chunk: Buffer) => {
       size += chunk.length;
       if (size > MAX_BODY_BYTES) {
+        // Stop buffering but let the upload drain, so the 413 answer reaches the caller.
+        req.removeAllListeners("data");
+        req.resume();
         reject(new BodyTooLarge());
-        req.destroy();
         return;
       }
       chunks.push(chunk);
@@ -45,7 +47,10 @@ async function parseBody(req: http.IncomingMessage, res: http.ServerResponse): P
   try {
     text = await readBody(req);
   } catch (error) {
-    if (error instanceof BodyTooLarge) sendError(res, 413, "BAD_USER_INPUT", `request body is larger than ${MAX_BODY_BYTES} bytes`);
+    if (error instanceof BodyTooLarge) {
+      res.setHeader("connection", "close");
+      sendError(res, 413, "BAD_USER_INPUT", `request body is larger than ${MAX_BODY_BYTES} bytes`);
+    }
     else res.destroy();
     return null;
   }
