@@ -75,7 +75,7 @@ function buildProgram(): Command {
 
 /** One-line reason and a non-zero exit for every failure the operator can act on. */
 function fail(error: unknown): never {
-  if (error instanceof CommanderError) process.exit(error.exitCode || 2);
+  if (error instanceof CommanderError) process.exit(error.exitCode);
   if (isHubError(error) || error instanceof ConfigError) {
     process.stderr.write(`fpr-hub: ${error.message}\n`);
     process.exit(1);

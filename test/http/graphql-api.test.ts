@@ -171,7 +171,7 @@ describe("GraphQL over HTTP: errors", () => {
       headers: { "content-type": "application/json", authorization: "Basic abc" },
       body: JSON.stringify({ query }),
     });
-    expect((await raw.json()).errors[0].extensions.code).toBe("UNAUTHENTICATED");
+    expect(((await raw.json()) as any).errors[0].extensions.code).toBe("UNAUTHENTICATED");
   });
 
   it("masks internal errors: no stack trace or SQL, a request id to quote", async () => {
@@ -188,18 +188,18 @@ describe("GraphQL over HTTP: errors", () => {
   it("answers bad HTTP requests with JSON errors, and serves health endpoints", async () => {
     const notJson = await fetch(`${hub.api.url}/graphql`, { method: "POST", headers: { "content-type": "application/json" }, body: "{bad" });
     expect(notJson.status).toBe(400);
-    expect((await notJson.json()).errors[0].extensions.code).toBe("BAD_USER_INPUT");
+    expect(((await notJson.json()) as any).errors[0].extensions.code).toBe("BAD_USER_INPUT");
     const huge = await fetch(`${hub.api.url}/graphql`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ query: "x".repeat(1_100_000) }),
     });
     expect(huge.status).toBe(413);
-    expect((await huge.json()).errors[0].extensions.code).toBe("BAD_USER_INPUT");
+    expect(((await huge.json()) as any).errors[0].extensions.code).toBe("BAD_USER_INPUT");
     const missing = await fetch(`${hub.api.url}/nowhere`);
     expect(missing.status).toBe(404);
-    expect((await missing.json()).errors[0].extensions.code).toBe("NOT_FOUND");
-    expect(await (await fetch(`${hub.api.url}/healthz`)).json()).toEqual({ status: "ok" });
+    expect(((await missing.json()) as any).errors[0].extensions.code).toBe("NOT_FOUND");
+    expect(await (await fetch(`${hub.api.url}/healthz`)).json() as unknown).toEqual({ status: "ok" });
     const ready = await fetch(`${hub.api.url}/readyz`);
     expect(ready.status).toBe(200);
   });
