@@ -2,18 +2,30 @@ import "reflect-metadata";
 import { Command, CommanderError, Option } from "commander";
 import { ConfigError, loadConfig } from "./config.ts";
 import { isHubError } from "./errors.ts";
+import { RedisUnavailableError } from "./redis/find-redis.ts";
 import { printBanner } from "./cli/banner.ts";
 import { runCheck } from "./cli/check-command.ts";
 import { INDUSTRIES } from "./partners/partner-service.ts";
 import { ROLES } from "./partners/roles.ts";
-import { openServices, startApi } from "./hub.ts";
+import { startWorker, type WorkerHandle } from "../jobs/worker.ts";
+import { startApi, type ApiHandle } from "./hub.ts";
+import { openRuntime, openServices } from "./runtime.ts";
 
-async function startApiCommand(): Promise<void> {
+/** Starts the chosen roles on one runtime; SIGTERM lets in-flight work finish, then exits. */
+async function startRoles(roles: { api: boolean; worker: boolean }): Promise<void> {
   const config = loadConfig();
-  const api = await startApi(config);
-  printBanner(config, api);
+  const runtime = await openRuntime(config);
+  const worker: WorkerHandle | null = roles.worker ? await startWorker(runtime) : null;
+  const api: ApiHandle | null = roles.api ? await startApi(runtime) : null;
+  if (api) printBanner(config, api, runtime.redis);
+  else process.stdout.write(`fpr-hub worker running (Redis ${runtime.redis.source}); stop with Ctrl-C\n`);
+  let stopping = false;
   const stop = () => {
-    api.close().finally(() => process.exit(0));
+    if (stopping) return;
+    stopping = true;
+    Promise.all([api?.close(), worker?.close()])
+      .then(() => runtime.close())
+      .finally(() => process.exit(0));
   };
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);
@@ -24,8 +36,9 @@ function buildProgram(): Command {
     .description("Status hub for Foreign Permanent Resident ID Cards (V2017 and V2023)")
     .showHelpAfterError("(run with --help for usage)");
 
-  program.command("start").description("start the hub on this machine (api; the worker joins once webhooks exist)").action(startApiCommand);
-  program.command("api").description("start the api role: GraphQL, health endpoints").action(startApiCommand);
+  program.command("start").description("start the hub on this machine: api and worker together").action(() => startRoles({ api: true, worker: true }));
+  program.command("api").description("start the api role alone: GraphQL, health endpoints").action(() => startRoles({ api: true, worker: false }));
+  program.command("worker").description("start the worker role alone: outbox relay, webhook deliveries, expiry").action(() => startRoles({ api: false, worker: true }));
 
   const partner = program.command("partner").description("manage partners");
   partner
@@ -76,7 +89,7 @@ function buildProgram(): Command {
 /** One-line reason and a non-zero exit for every failure the operator can act on. */
 function fail(error: unknown): never {
   if (error instanceof CommanderError) process.exit(error.exitCode);
-  if (isHubError(error) || error instanceof ConfigError) {
+  if (isHubError(error) || error instanceof ConfigError || error instanceof RedisUnavailableError) {
     process.stderr.write(`fpr-hub: ${error.message}\n`);
     process.exit(1);
   }

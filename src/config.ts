@@ -17,6 +17,27 @@ export interface HubConfig {
   demoSeed: boolean;
   /** CloudEvents `source` of this hub; `HUB_SOURCE_URI`. */
   sourceUri: string;
+  /** BullMQ key prefix; `QUEUE_PREFIX`, default `fpr-hub`. Separate hubs sharing one Redis need their own. */
+  queuePrefix: string;
+  webhooks: {
+    /** Delays before each retry; `WEBHOOK_RETRY_SCHEDULE`, e.g. `5s,30s,2m`. */
+    retryScheduleMs: number[];
+    /** Per-attempt timeout; `WEBHOOK_TIMEOUT_MS`, default 10 s. */
+    timeoutMs: number;
+    /** A subscription with no success for this long and at least 20 failed attempts is disabled. */
+    disableAfterMs: number;
+    disableAfterFailures: number;
+  };
+  worker: {
+    /** Delivery jobs run at once per lane; `WORKER_CONCURRENCY`, default 32. */
+    concurrency: number;
+    /** How often the worker looks for events not yet handed to the queue; `OUTBOX_POLL_MS`. */
+    outboxPollMs: number;
+    /** How often cards past validUntil are marked EXPIRED; `EXPIRY_SWEEP_MS`, default 1 h. */
+    expirySweepMs: number;
+    /** Job lock; a job whose worker died is retried after it lapses; `JOB_LOCK_MS`, default 30 s. */
+    lockMs: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -82,6 +103,34 @@ function readHubSecret(env: Env, isProduction: boolean): string | null {
   return raw;
 }
 
+const DURATION = /^(\d+)(ms|s|m|h|d)$/;
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+function readSchedule(env: Env): number[] {
+  const raw = env.WEBHOOK_RETRY_SCHEDULE ?? "5s,30s,2m,10m,30m,1h,3h,6h,12h,24h";
+  const delays = raw.split(",").map((part) => DURATION.exec(part.trim()));
+  if (delays.length === 0 || delays.length > 20 || delays.some((m) => !m)) {
+    throw new ConfigError(`WEBHOOK_RETRY_SCHEDULE must be 1 to 20 durations like 5s,30s,2m,1h, got "${raw}"`);
+  }
+  return delays.map((m) => Number(m![1]) * UNIT_MS[m![2]]);
+}
+
+function readInt(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw) || value < min || value > max) {
+    throw new ConfigError(`${name} must be a whole number from ${min} to ${max}, got "${raw}"`);
+  }
+  return value;
+}
+
+function readPrefix(env: Env): string {
+  const raw = env.QUEUE_PREFIX || "fpr-hub";
+  if (!/^[A-Za-z0-9_-]{1,40}$/.test(raw)) throw new ConfigError(`QUEUE_PREFIX must be 1 to 40 letters, digits, _ or -, got "${raw}"`);
+  return raw;
+}
+
 export function loadConfig(env: Env = process.env): HubConfig {
   const isProduction = readNodeEnv(env);
   const dataDir = path.resolve(env.DATA_DIR || "./data");
@@ -98,5 +147,18 @@ export function loadConfig(env: Env = process.env): HubConfig {
     webhookAllowCidrs: readCidrs(env),
     demoSeed: readBoolean(env, "DEMO_SEED", !isProduction),
     sourceUri: env.HUB_SOURCE_URI || `urn:fpr-hub:${host}:${port}`,
+    queuePrefix: readPrefix(env),
+    webhooks: {
+      retryScheduleMs: readSchedule(env),
+      timeoutMs: readInt(env, "WEBHOOK_TIMEOUT_MS", 10_000, 100, 60_000),
+      disableAfterMs: 5 * 86_400_000,
+      disableAfterFailures: 20,
+    },
+    worker: {
+      concurrency: readInt(env, "WORKER_CONCURRENCY", 32, 1, 512),
+      outboxPollMs: readInt(env, "OUTBOX_POLL_MS", 1000, 10, 60_000),
+      expirySweepMs: readInt(env, "EXPIRY_SWEEP_MS", 3_600_000, 100, 86_400_000),
+      lockMs: readInt(env, "JOB_LOCK_MS", 30_000, 500, 600_000),
+    },
   };
 }

@@ -28,6 +28,11 @@ export class Digester {
     this.#secret = secret;
   }
 
+  /** A 32-byte key for one purpose (e.g. sealing webhook secrets), derived from the hub secret. */
+  deriveKey(purpose: string): Buffer {
+    return crypto.createHmac("sha256", this.#secret).update(`key\u0000${purpose}`).digest();
+  }
+
   digest(purpose: string, value: string): string {
     return crypto.createHmac("sha256", this.#secret).update(`${purpose}\u0000${value}`).digest("base64url");
   }

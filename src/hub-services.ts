@@ -1,10 +1,18 @@
+import type { HubQueues } from "../jobs/queues.ts";
 import { CardLookup } from "./cards/card-lookup.ts";
 import { RegisterContext } from "./cards/register-context.ts";
 import type { HubDb } from "./db/client.ts";
+import { HubError } from "./errors.ts";
 import { ChangeFeed } from "./events/change-feed.ts";
 import type { Digester } from "./hub-secret.ts";
 import { ApiKeyService } from "./partners/api-keys.ts";
 import { PartnerService } from "./partners/partner-service.ts";
+import { Watchlist } from "./partners/watchlist.ts";
+import { FanoutQueries } from "./webhooks/fanout.ts";
+import { SecretBox } from "./webhooks/secret-box.ts";
+import { SubscriptionService } from "./webhooks/subscription-service.ts";
+import type { UrlPolicy } from "./webhooks/url-safety.ts";
+import { WebhookDispatch } from "./webhooks/webhook-dispatch.ts";
 
 /** The hub's services over one database, shared by GraphQL, the CLI and jobs. */
 export interface HubServices {
@@ -14,16 +22,36 @@ export interface HubServices {
   feed: ChangeFeed;
   partners: PartnerService;
   apiKeys: ApiKeyService;
+  watchlist: Watchlist;
+  subscriptions: SubscriptionService;
+  fanout: FanoutQueries;
+  dispatch: WebhookDispatch;
+  /** Set once Redis is connected (api and worker); the CLI works without it. */
+  queues: HubQueues | null;
 }
 
-export function createServices(db: HubDb, digester: Digester, now: () => Date = () => new Date()): HubServices {
+export const DEFAULT_URL_POLICY: UrlPolicy = { requireHttps: false, allowCidrs: [] };
+
+export function createServices(db: HubDb, digester: Digester, now: () => Date = () => new Date(), urlPolicy = DEFAULT_URL_POLICY): HubServices {
   const register = new RegisterContext(db, digester, now);
-  return {
+  const subscriptions = new SubscriptionService(db, new SecretBox(digester), urlPolicy, now);
+  const fanout = new FanoutQueries(db);
+  const services: HubServices = {
     db,
     register,
     lookup: new CardLookup(register.queries, now),
     feed: new ChangeFeed(db),
     partners: new PartnerService(db, now),
     apiKeys: new ApiKeyService(db, now),
+    watchlist: new Watchlist(db, register.queries, now),
+    subscriptions,
+    fanout,
+    dispatch: new WebhookDispatch(db, subscriptions, fanout, () => services.queues ?? noQueues(), now),
+    queues: null,
   };
+  return services;
+}
+
+function noQueues(): never {
+  throw new HubError("INTERNAL_SERVER_ERROR", "the delivery queue is not connected in this process");
 }

@@ -1,20 +1,10 @@
 import type http from "node:http";
 import { sql } from "drizzle-orm";
-import type { HubConfig } from "./config.ts";
-import { openDatabase } from "./db/client.ts";
 import { isRegisterEmpty, readDemoKeys, seedDemo, type DemoKeys } from "./demo/demo-seed.ts";
-import { createApollo, type Logger } from "./http/apollo.ts";
+import { createApollo } from "./http/apollo.ts";
 import { createHttpServer, listen, sendJson } from "./http/server.ts";
-import { createServices, type HubServices } from "./hub-services.ts";
-import { Digester, resolveHubSecret } from "./hub-secret.ts";
-
-export const jsonLogger: Logger = (entry) => process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...entry })}\n`);
-
-/** Opens the store and services on the configured data directory (used by the api, worker and CLI). */
-export function openServices(config: HubConfig, now?: () => Date): HubServices {
-  const db = openDatabase(config.databasePath);
-  return createServices(db, new Digester(resolveHubSecret(config)), now);
-}
+import type { HubServices } from "./hub-services.ts";
+import type { HubRuntime } from "./runtime.ts";
 
 export interface ApiHandle {
   url: string;
@@ -23,30 +13,37 @@ export interface ApiHandle {
   close(): Promise<void>;
 }
 
-function healthRoutes(services: HubServices) {
+function healthRoutes(runtime: HubRuntime) {
   return {
     "/healthz": (_req: http.IncomingMessage, res: http.ServerResponse) => sendJson(res, 200, { status: "ok" }),
-    "/readyz": (_req: http.IncomingMessage, res: http.ServerResponse) => {
-      try {
-        services.db.get(sql`SELECT 1`);
-        sendJson(res, 200, { status: "ready", database: "ok" });
-      } catch {
-        sendJson(res, 503, { status: "not ready", database: "unavailable" });
-      }
+    "/readyz": async (_req: http.IncomingMessage, res: http.ServerResponse) => {
+      const database = (() => {
+        try {
+          runtime.services.db.get(sql`SELECT 1`);
+          return "ok";
+        } catch {
+          return "unavailable";
+        }
+      })();
+      const redis = await runtime.queues.connection.ping().then(
+        () => "ok",
+        () => "unavailable",
+      );
+      // Redis down is degraded, not unready: mutations commit to the outbox and are relayed later.
+      sendJson(res, database === "ok" ? 200 : 503, { status: database === "ok" ? "ready" : "not ready", database, redis });
     },
   };
 }
 
-/** Starts the api role: database (migrated, demo-seeded when configured), GraphQL and HTTP routes. */
-export async function startApi(config: HubConfig, options: { log?: Logger; now?: () => Date } = {}): Promise<ApiHandle> {
-  const log = options.log ?? jsonLogger;
-  const services = openServices(config, options.now);
+/** Starts the api role: demo seed when configured, GraphQL and HTTP routes. */
+export async function startApi(runtime: HubRuntime): Promise<ApiHandle> {
+  const { config, services, log } = runtime;
   let demoKeys: DemoKeys | null = null;
   if (config.demoSeed) {
     demoKeys = isRegisterEmpty(services) ? seedDemo(services, config.dataDir) : readDemoKeys(config.dataDir);
   }
   const apollo = await createApollo({ isProduction: config.isProduction, log });
-  const server = createHttpServer({ apollo, services, routes: healthRoutes(services), log });
+  const server = createHttpServer({ apollo, services, routes: healthRoutes(runtime), log });
   server.keepAliveTimeout = 65_000;
   const address = await listen(server, config.port, config.host);
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
@@ -60,7 +57,6 @@ export async function startApi(config: HubConfig, options: { log?: Logger; now?:
         server.closeIdleConnections();
       });
       await apollo.stop();
-      services.db.$client.close();
     },
   };
 }

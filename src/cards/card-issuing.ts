@@ -1,5 +1,4 @@
 import { and, eq } from "drizzle-orm";
-import { inTransaction } from "../db/client.ts";
 import { cards, holders } from "../db/schema.ts";
 import { HubError } from "../errors.ts";
 import type { Sex } from "./card-number.ts";
@@ -38,14 +37,14 @@ interface Issuance {
 }
 
 function validateIssuance(ctx: RegisterContext, input: IssueCardData): Issuance {
-  const parsed = requireCardNumber(input.number);
+  const parsed = requireCardNumber(input.number, "number", ctx.now());
   const issueCount = requireIssueCount(input.issueCount) ?? 0;
   requirePlausibleValidity(parsed.version!, input.validFrom, input.validUntil, ctx.now());
   const englishName = normalizeEnglishName(requireText(input.englishName, "englishName", 200, true)!);
   if (englishName === "") throw new HubError("BAD_USER_INPUT", "englishName has no letters", { field: "englishName" });
   const chineseRaw = requireText(input.chineseName, "chineseName", 100, false);
   const chineseName = chineseRaw === null ? null : normalizeChineseName(chineseRaw);
-  const previousNumber = input.previousNumber ? requireLineage(requireCardNumber(input.previousNumber, "previousNumber"), parsed) : null;
+  const previousNumber = input.previousNumber ? requireLineage(requireCardNumber(input.previousNumber, "previousNumber", ctx.now()), parsed) : null;
   const canonical = [parsed.normalized, issueCount, input.validFrom, input.validUntil, previousNumber, englishName, chineseName, input.sex ?? null];
   return {
     number: parsed.normalized,
@@ -82,7 +81,7 @@ function requireLineage(previous: ReturnType<typeof requireCardNumber>, next: Re
  */
 export function issueCard(ctx: RegisterContext, input: IssueCardData): CardRecord {
   const issuance = validateIssuance(ctx, input);
-  return inTransaction(ctx.db, () => {
+  return ctx.commit(() => {
     const instances = ctx.queries.instancesOf(issuance.number);
     const existing = instances.find((card) => card.issueCount === issuance.issueCount);
     if (existing) return repeatOf(ctx, existing, issuance);

@@ -1,5 +1,4 @@
 import { and, eq } from "drizzle-orm";
-import { inTransaction } from "../db/client.ts";
 import { cards, holders } from "../db/schema.ts";
 import { HubError } from "../errors.ts";
 import { requireCardNumber, requireIssueCount, requireText } from "./card-rules.ts";
@@ -20,9 +19,9 @@ function requireInstances(ctx: RegisterContext, number: string): CardRecord[] {
  * no-op; a revoked card stays revoked.
  */
 export function reportCardLost(ctx: RegisterContext, numberInput: string, issueCountInput?: number | null): CardRecord {
-  const number = requireCardNumber(numberInput).normalized;
+  const number = requireCardNumber(numberInput, "number", ctx.now()).normalized;
   const issueCount = requireIssueCount(issueCountInput);
-  return inTransaction(ctx.db, () => {
+  return ctx.commit(() => {
     const instances = requireInstances(ctx, number);
     const card = issueCount === undefined ? instances[0] : instances.find((c) => c.issueCount === issueCount);
     if (!card) throw new HubError("NOT_FOUND", `card ${number} has no issue ${issueCount}`);
@@ -35,9 +34,9 @@ export function reportCardLost(ctx: RegisterContext, numberInput: string, issueC
 
 /** Revokes the latest instance of a number. Repeating with the same reason is a no-op. */
 export function revokeCard(ctx: RegisterContext, numberInput: string, reasonInput: string): CardRecord {
-  const number = requireCardNumber(numberInput).normalized;
+  const number = requireCardNumber(numberInput, "number", ctx.now()).normalized;
   const reason = requireText(reasonInput, "reason", 500, true)!;
-  return inTransaction(ctx.db, () => {
+  return ctx.commit(() => {
     const card = requireInstances(ctx, number)[0];
     if (card.state === "REVOKED") {
       const stored = ctx.db
@@ -63,10 +62,10 @@ export function revokeCard(ctx: RegisterContext, numberInput: string, reasonInpu
  * final. The event is logged on the holder's current card.
  */
 export function setHolderStatus(ctx: RegisterContext, numberInput: string, status: HolderStatus, reasonInput?: string | null): CardRecord {
-  const number = requireCardNumber(numberInput).normalized;
+  const number = requireCardNumber(numberInput, "number", ctx.now()).normalized;
   if (!HOLDER_STATUSES.includes(status)) throw new HubError("BAD_USER_INPUT", "unknown holder status", { field: "status" });
   const reason = requireText(reasonInput, "reason", 500, false);
-  return inTransaction(ctx.db, () => {
+  return ctx.commit(() => {
     const card = requireInstances(ctx, number)[0];
     if (card.holderStatus === status) return card;
     if (FINAL_HOLDER_STATUSES.includes(card.holderStatus)) {

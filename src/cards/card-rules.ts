@@ -9,8 +9,8 @@ const MAX_DAYS_AHEAD = 90;
 export const MAX_ISSUE_COUNT = 99;
 
 /** Parses a number that must be a well-formed FPR number, or throws INVALID_CARD_NUMBER. */
-export function requireCardNumber(input: string, field = "number"): ParsedCardNumber & { normalized: string } {
-  const parsed = parseCardNumber(input);
+export function requireCardNumber(input: string, field = "number", now?: Date): ParsedCardNumber & { normalized: string } {
+  const parsed = parseCardNumber(input, now);
   if (!parsed.valid || parsed.normalized === null) {
     const first = parsed.errors[0];
     throw new HubError("INVALID_CARD_NUMBER", `${field}: ${first?.message ?? "not a card number"}`, {
@@ -38,8 +38,18 @@ function addDays(date: string, days: number): string {
   return new Date(new Date(`${date}T00:00:00Z`).getTime() + days * 86_400_000).toISOString().slice(0, 10);
 }
 
-/** Validity must be plausible: from < until, at most 10 years, and inside the version's era. */
+/** A real calendar date written YYYY-MM-DD. */
+export function isCalendarDate(value: unknown): value is string {
+  if (typeof value !== "string" || !/^\d{4}-\d{2}-\d{2}$/.test(value)) return false;
+  const date = new Date(`${value}T00:00:00Z`);
+  return !Number.isNaN(date.getTime()) && date.toISOString().startsWith(value);
+}
+
+/** Validity must be plausible: real dates, from < until, at most 10 years, inside the version's era. */
 export function requirePlausibleValidity(version: CardVersion, validFrom: string, validUntil: string, now: Date): void {
+  for (const [field, value] of [["validFrom", validFrom], ["validUntil", validUntil]] as const) {
+    if (!isCalendarDate(value)) throw new HubError("BAD_USER_INPUT", `${field} must be a calendar date written YYYY-MM-DD`, { field });
+  }
   const bad = (message: string) => new HubError("BAD_USER_INPUT", message, { field: "validUntil" });
   if (validFrom >= validUntil) throw bad("validFrom must be before validUntil");
   if (validUntil > addYears(validFrom, MAX_VALIDITY_YEARS)) {

@@ -1,5 +1,5 @@
 import { and, eq } from "drizzle-orm";
-import type { HubDb } from "../db/client.ts";
+import { inTransaction, type HubDb } from "../db/client.ts";
 import { cards } from "../db/schema.ts";
 import { appendEvent } from "../events/event-log.ts";
 import type { EventData, EventType } from "../events/event-catalogue.ts";
@@ -10,6 +10,9 @@ import { chinaToday, effectiveState, type CardRecord, type CardState } from "./c
 /** What the register's write paths share: the store, its prepared reads, the digest key, a clock. */
 export class RegisterContext {
   readonly queries: CardQueries;
+  /** Called after a transaction that logged events has committed (the outbox relay's kick). */
+  afterEventsCommitted: (() => void) | null = null;
+  #eventsLogged = 0;
 
   constructor(
     readonly db: HubDb,
@@ -17,6 +20,14 @@ export class RegisterContext {
     readonly now: () => Date = () => new Date(),
   ) {
     this.queries = new CardQueries(db);
+  }
+
+  /** Runs `work` in one transaction; events it logged are announced once it has committed. */
+  commit<T>(work: () => T): T {
+    const before = this.#eventsLogged;
+    const result = inTransaction(this.db, work);
+    if (this.#eventsLogged !== before) this.afterEventsCommitted?.();
+    return result;
   }
 
   today(): string {
@@ -30,10 +41,13 @@ export class RegisterContext {
       .set({ state, stateChangedAt: at })
       .where(and(eq(cards.number, card.number), eq(cards.issueCount, card.issueCount)))
       .run();
-    this.recordEvent(type, { ...card, state }, effectiveState(card, this.today()), at, extra);
+    // An expiry sweep records the stored state it replaces (reads already derived EXPIRED).
+    const previous = state === "EXPIRED" ? card.state : effectiveState(card, this.today());
+    this.recordEvent(type, { ...card, state }, previous, at, extra);
   }
 
   recordEvent(type: EventType, card: CardRecord, previousState: CardState | null, at: string, extra: Partial<EventData> = {}): number {
+    this.#eventsLogged += 1;
     return appendEvent(this.db, {
       type,
       cardNumber: card.number,

@@ -1,14 +1,16 @@
 import type { HubConfig } from "../config.ts";
 import type { ApiHandle } from "../hub.ts";
+import type { RedisHandle } from "../redis/find-redis.ts";
 
 /** What a person starting the hub needs to know: where to look and which key to use. */
-export function printBanner(config: HubConfig, api: ApiHandle): void {
+export function printBanner(config: HubConfig, api: ApiHandle, redis: RedisHandle): void {
   const lines = [
     "",
     `fpr-hub is running (${config.isProduction ? "production" : "development"} mode)`,
     `  GraphQL  ${api.url}/graphql`,
     `  Health   ${api.url}/healthz   ${api.url}/readyz`,
     `  Data     ${config.databasePath}`,
+    `  Redis    ${redis.source === "child" ? "started by the hub" : redis.source === "local" ? "found on 127.0.0.1:6379" : "REDIS_URL"}`,
   ];
   const keys = api.demoKeys;
   if (keys) {

@@ -116,3 +116,57 @@ export const watches = sqliteTable(
   },
   (table) => [primaryKey({ columns: [table.partnerId, table.holderId] }), index("watches_holder_idx").on(table.holderId)],
 );
+
+/**
+ * A partner's webhook endpoint. Signing secrets must be recoverable to sign, so they are stored
+ * encrypted under a key derived from the hub secret (see webhooks/secret-box.ts).
+ */
+export const webhookSubscriptions = sqliteTable(
+  "webhook_subscriptions",
+  {
+    id: text("id").primaryKey(),
+    partnerId: text("partner_id")
+      .notNull()
+      .references(() => partners.id),
+    /** The key that created it: its scopes decide what the subscription may receive. */
+    keyId: text("key_id")
+      .notNull()
+      .references(() => apiKeys.id),
+    url: text("url").notNull(),
+    /** Comma-separated EventType values. */
+    eventTypes: text("event_types").notNull(),
+    status: text("status").notNull().default("ACTIVE"),
+    disabledReason: text("disabled_reason"),
+    secretSealed: text("secret_sealed").notNull(),
+    previousSecretSealed: text("previous_secret_sealed"),
+    previousSecretUntil: text("previous_secret_until"),
+    lastSuccessAt: text("last_success_at"),
+    failuresSinceSuccess: integer("failures_since_success").notNull().default(0),
+    createdAt: text("created_at").notNull(),
+  },
+  (table) => [index("webhook_subscriptions_partner_idx").on(table.partnerId)],
+);
+
+/** One row per delivery attempt: what was sent, what came back. */
+export const webhookDeliveries = sqliteTable(
+  "webhook_deliveries",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    subscriptionId: text("subscription_id").notNull(),
+    eventId: text("event_id").notNull(),
+    /** The event's sequence; null for test events. */
+    sequence: integer("sequence"),
+    eventTime: text("event_time").notNull(),
+    attempt: integer("attempt").notNull(),
+    status: text("status").notNull(),
+    responseStatus: integer("response_status"),
+    latencyMs: integer("latency_ms"),
+    error: text("error"),
+    createdAt: text("created_at").notNull(),
+    deliveredAt: text("delivered_at"),
+  },
+  (table) => [
+    uniqueIndex("webhook_deliveries_attempt_idx").on(table.subscriptionId, table.eventId, table.attempt),
+    index("webhook_deliveries_sub_idx").on(table.subscriptionId, table.id),
+  ],
+);

@@ -1,7 +1,8 @@
-import { sql } from "drizzle-orm";
+import { eq, inArray, isNull, sql } from "drizzle-orm";
 import type { HubDb } from "../db/client.ts";
 import { events } from "../db/schema.ts";
-import type { NewEvent } from "./event-catalogue.ts";
+import { toStoredEvent } from "./change-feed.ts";
+import type { NewEvent, StoredEvent } from "./event-catalogue.ts";
 
 /**
  * Appends one event to the log. Call it inside the same transaction as the state change it
@@ -26,4 +27,25 @@ export function appendEvent(db: HubDb, event: NewEvent): number {
 export function latestSequence(db: HubDb): number {
   const row = db.get<{ seq: number | null }>(sql`SELECT max(sequence) AS seq FROM events`);
   return row?.seq ?? 0;
+}
+
+/** One stored event by sequence. */
+export function readEvent(db: HubDb, sequence: number): StoredEvent | undefined {
+  const row = db.select().from(events).where(eq(events.sequence, sequence)).get();
+  return row ? toStoredEvent(row) : undefined;
+}
+
+/** Events not yet handed to the queue, oldest first. */
+export function undispatchedEvents(db: HubDb, limit: number): { sequence: number; type: string }[] {
+  return db
+    .select({ sequence: events.sequence, type: events.type })
+    .from(events)
+    .where(isNull(events.dispatchedAt))
+    .orderBy(events.sequence)
+    .limit(limit)
+    .all();
+}
+
+export function markDispatched(db: HubDb, sequences: readonly number[], at: string): void {
+  if (sequences.length > 0) db.update(events).set({ dispatchedAt: at }).where(inArray(events.sequence, [...sequences])).run();
 }

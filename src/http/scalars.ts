@@ -1,16 +1,9 @@
 import { GraphQLError, GraphQLScalarType, Kind } from "graphql";
 import { GraphQLJSON } from "graphql-scalars";
-
-const DATE_PATTERN = /^\d{4}-\d{2}-\d{2}$/;
-
-function isCalendarDate(value: string): boolean {
-  if (!DATE_PATTERN.test(value)) return false;
-  const date = new Date(`${value}T00:00:00Z`);
-  return !Number.isNaN(date.getTime()) && date.toISOString().startsWith(value);
-}
+import { isCalendarDate } from "../cards/card-rules.ts";
 
 function parseDate(value: unknown): string {
-  if (typeof value !== "string" || !isCalendarDate(value)) {
+  if (!isCalendarDate(value)) {
     throw new GraphQLError("Date must be a calendar date written YYYY-MM-DD", {
       extensions: { code: "BAD_USER_INPUT" },
     });

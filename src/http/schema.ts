@@ -5,6 +5,7 @@ import { CardResolver } from "../cards/card.resolver.ts";
 import { ChangesResolver } from "../events/changes.resolver.ts";
 import { requireAccess } from "../partners/access-rules.ts";
 import { PartnerResolver } from "../partners/partner.resolver.ts";
+import { WebhookResolver } from "../webhooks/webhook.resolver.ts";
 import type { HubContext } from "./context.ts";
 
 /** Every root field carries @Authorized(); the rule itself comes from the one access table. */
@@ -13,7 +14,7 @@ const authChecker: AuthChecker<HubContext> = ({ context, info }) => {
   return true;
 };
 
-export const RESOLVERS = [CardResolver, ChangesResolver, PartnerResolver] as const;
+export const RESOLVERS = [CardResolver, ChangesResolver, PartnerResolver, WebhookResolver] as const;
 
 let cached: GraphQLSchema | undefined;
 

@@ -3,7 +3,10 @@ import os from "node:os";
 import path from "node:path";
 import { loadConfig, type HubConfig } from "../../src/config.ts";
 import { openDatabase } from "../../src/db/client.ts";
+import { startWorker, type WorkerHandle } from "../../jobs/worker.ts";
 import { startApi, type ApiHandle } from "../../src/hub.ts";
+import { openRuntime, type HubRuntime } from "../../src/runtime.ts";
+import { redisUrl, uniquePrefix } from "./redis.ts";
 import { createServices, type HubServices } from "../../src/hub-services.ts";
 import { Digester } from "../../src/hub-secret.ts";
 
@@ -28,8 +31,21 @@ export function tempServices(clock = new TestClock()): HubServices & { file: str
   return Object.assign(createServices(openDatabase(file), new Digester(TEST_SECRET), clock.now), { file });
 }
 
+/** A configuration for one test hub: its own data dir, its own queue prefix, the test Redis, fast retries. */
 export function testConfig(overrides: Record<string, string> = {}): HubConfig {
-  return loadConfig({ PORT: "0", DATA_DIR: tempDir(), DEMO_SEED: "off", HUB_SECRET: TEST_SECRET, NODE_ENV: "test", ...overrides });
+  return loadConfig({
+    PORT: "0",
+    DATA_DIR: tempDir(),
+    DEMO_SEED: "off",
+    HUB_SECRET: TEST_SECRET,
+    NODE_ENV: "test",
+    REDIS_URL: redisUrl(),
+    QUEUE_PREFIX: uniquePrefix(),
+    WEBHOOK_ALLOW_CIDRS: "127.0.0.0/8",
+    WEBHOOK_RETRY_SCHEDULE: "20ms,40ms,60ms",
+    OUTBOX_POLL_MS: "100",
+    ...overrides,
+  });
 }
 
 export interface GraphQLAnswer<T = any> {
@@ -42,14 +58,21 @@ export interface GraphQLAnswer<T = any> {
 /** A running api on a loopback port, with a small GraphQL client. */
 export class TestHub {
   private constructor(
+    readonly runtime: HubRuntime,
     readonly api: ApiHandle,
-    readonly config: HubConfig,
+    readonly worker: WorkerHandle | null,
   ) {}
 
-  static async start(overrides: Record<string, string> = {}, now?: () => Date): Promise<TestHub> {
-    const config = testConfig(overrides);
-    const api = await startApi(config, { log: () => {}, now });
-    return new TestHub(api, config);
+  /** Api (and, with `worker: true`, the worker) on one runtime, as `fpr-hub start` runs them. */
+  static async start(overrides: Record<string, string> = {}, now?: () => Date, options: { worker?: boolean } = {}): Promise<TestHub> {
+    const runtime = await openRuntime(testConfig(overrides), { log: () => {}, now });
+    const worker = options.worker ? await startWorker(runtime) : null;
+    const api = await startApi(runtime);
+    return new TestHub(runtime, api, worker);
+  }
+
+  get config(): HubConfig {
+    return this.runtime.config;
   }
 
   get services(): HubServices {
@@ -77,5 +100,7 @@ export class TestHub {
 
   async close(): Promise<void> {
     await this.api.close();
+    await this.worker?.close();
+    await this.runtime.close();
   }
 }

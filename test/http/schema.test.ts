@@ -23,12 +23,6 @@ const SHARED_CONTRACT = path.resolve("../shared/api.graphql");
  * so from then on the test checks it like everything else.
  */
 const PENDING = new Set([
-  // webhooks issue
-  "WebhookSubscription", "CreatedWebhookSubscription", "SubscriptionStatus", "DeliveryStatus", "WebhookDelivery",
-  "Query.webhookSubscriptions", "Query.webhookDeliveries", "Mutation.createWebhookSubscription",
-  "Mutation.rotateWebhookSecret", "Mutation.pauseWebhookSubscription", "Mutation.resumeWebhookSubscription",
-  "Mutation.deleteWebhookSubscription", "Mutation.sendTestEvent", "Mutation.replayEvents", "Mutation.watchCards",
-  "Mutation.unwatchCards",
   // verification issue
   "VerifyHolderInput", "VerificationResult", "Verification", "Query.verifyHolder",
   // coverage issue

@@ -6,6 +6,8 @@ import { TestHub } from "../helpers/temp-hub.ts";
 type Caller = "ADMIN" | "ISSUER" | "VIEWER" | "PARTNER" | "PARTNER_NO_SCOPES" | "PARTNER_ALL_SCOPES";
 const EVERYONE: Caller[] = ["ADMIN", "ISSUER", "VIEWER", "PARTNER", "PARTNER_NO_SCOPES", "PARTNER_ALL_SCOPES"];
 const V2023 = "911124198108030024";
+const WEBHOOK_MANAGERS: Caller[] = ["PARTNER", "PARTNER_ALL_SCOPES"];
+const PARTNERS: Caller[] = ["PARTNER", "PARTNER_NO_SCOPES", "PARTNER_ALL_SCOPES"];
 
 /** The expected access matrix, written out by hand: who may call what. */
 const MATRIX: Record<string, { call: string; allowed: Caller[] }> = {
@@ -25,6 +27,20 @@ const MATRIX: Record<string, { call: string; allowed: Caller[] }> = {
   createPartner: { call: 'mutation { createPartner(name: "X", industry: RAIL) { id } }', allowed: ["ADMIN"] },
   createApiKey: { call: "mutation { createApiKey(role: VIEWER) { secret } }", allowed: ["ADMIN"] },
   revokeApiKey: { call: 'mutation { revokeApiKey(id: "key_missing") { id } }', allowed: ["ADMIN"] },
+  webhookSubscriptions: { call: "{ webhookSubscriptions { id } }", allowed: WEBHOOK_MANAGERS },
+  webhookDeliveries: { call: '{ webhookDeliveries(subscriptionId: "sub_missing") { id } }', allowed: WEBHOOK_MANAGERS },
+  createWebhookSubscription: {
+    call: 'mutation { createWebhookSubscription(url: "http://127.0.0.1:9/hook", eventTypes: [CARD_REVOKED]) { secret } }',
+    allowed: WEBHOOK_MANAGERS,
+  },
+  rotateWebhookSecret: { call: 'mutation { rotateWebhookSecret(id: "sub_missing") { secret } }', allowed: WEBHOOK_MANAGERS },
+  pauseWebhookSubscription: { call: 'mutation { pauseWebhookSubscription(id: "sub_missing") { id } }', allowed: WEBHOOK_MANAGERS },
+  resumeWebhookSubscription: { call: 'mutation { resumeWebhookSubscription(id: "sub_missing") { id } }', allowed: WEBHOOK_MANAGERS },
+  deleteWebhookSubscription: { call: 'mutation { deleteWebhookSubscription(id: "sub_missing") }', allowed: WEBHOOK_MANAGERS },
+  sendTestEvent: { call: 'mutation { sendTestEvent(subscriptionId: "sub_missing") { id } }', allowed: WEBHOOK_MANAGERS },
+  replayEvents: { call: 'mutation { replayEvents(subscriptionId: "sub_missing", afterSequence: 0) }', allowed: WEBHOOK_MANAGERS },
+  watchCards: { call: `mutation { watchCards(numbers: ["${V2023}"]) }`, allowed: PARTNERS },
+  unwatchCards: { call: `mutation { unwatchCards(numbers: ["${V2023}"]) }`, allowed: PARTNERS },
 };
 
 describe("access control", () => {

@@ -1,0 +1,33 @@
+import { UnrecoverableError, type Job } from "bullmq";
+import type { DeliveryAttempts } from "../src/webhooks/delivery-attempt.ts";
+import type { DeliverJob } from "./queues.ts";
+
+/** A failed attempt that should be retried, carrying the receiver's Retry-After if it sent one. */
+export class RetryableDeliveryError extends Error {
+  constructor(
+    message: string,
+    readonly retryAfterMs: number | null,
+  ) {
+    super(message);
+  }
+}
+
+/** The retry delay: the schedule's step ±20 % jitter; Retry-After honoured within [step, 2 × step]. */
+export function retryDelay(schedule: readonly number[], attemptsMade: number, error: unknown, random = Math.random): number {
+  const base = schedule[Math.min(attemptsMade, schedule.length) - 1] ?? schedule[schedule.length - 1];
+  if (error instanceof RetryableDeliveryError && error.retryAfterMs !== null) {
+    return Math.min(Math.max(error.retryAfterMs, base), 2 * base);
+  }
+  return Math.round(base * (0.8 + 0.4 * random()));
+}
+
+/** Thin: one attempt through the delivery service, then retry or give up by outcome. */
+export function createDeliverProcessor(attempts: DeliveryAttempts) {
+  return async (job: Job<DeliverJob>): Promise<string> => {
+    const isLast = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+    const outcome = await attempts.attempt(job.data, isLast);
+    if (outcome.kind === "retry") throw new RetryableDeliveryError(outcome.error, outcome.retryAfterMs);
+    if (outcome.kind === "give-up") throw new UnrecoverableError(outcome.error);
+    return outcome.kind === "skipped" ? `skipped: ${outcome.reason}` : "delivered";
+  };
+}

@@ -1,0 +1,81 @@
+import { Queue, type JobsOptions } from "bullmq";
+import { Redis } from "ioredis";
+import type { EventType } from "../src/events/event-catalogue.ts";
+
+/** Revocations and loss reports take their own lane, so bulk traffic never delays them. */
+export type Lane = "urgent" | "bulk";
+const URGENT_TYPES: ReadonlySet<string> = new Set<EventType>(["CARD_REVOKED", "CARD_REPORTED_LOST"]);
+
+export function laneOf(type: string): Lane {
+  return URGENT_TYPES.has(type) ? "urgent" : "bulk";
+}
+
+export const QUEUE_NAMES = {
+  fanout: { urgent: "webhooks.fanout-urgent", bulk: "webhooks.fanout" },
+  deliver: { urgent: "webhooks.deliver-urgent", bulk: "webhooks.deliver" },
+  expiry: "cards.expire",
+} as const;
+
+export interface FanoutJob {
+  sequence: number;
+}
+
+/** Jobs carry ids only; the processor re-reads the subscription and the event. */
+export interface DeliverJob {
+  subscriptionId: string;
+  /** The event's sequence, or null for a test event. */
+  sequence: number | null;
+  testEventId?: string;
+  testTime?: string;
+}
+
+const KEEP = { removeOnComplete: { age: 3600, count: 10_000 }, removeOnFail: { age: 7 * 86_400, count: 100_000 } };
+
+/** For producers: commands fail at once when Redis is down (the outbox keeps what was not handed over). */
+export function producerConnection(url: string): Redis {
+  return new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000, lazyConnect: false });
+}
+
+/** For workers: BullMQ requires maxRetriesPerRequest null on blocking connections. */
+export function workerConnection(url: string): Redis {
+  return new Redis(url, { maxRetriesPerRequest: null });
+}
+
+export class HubQueues {
+  readonly fanout: Record<Lane, Queue<FanoutJob>>;
+  readonly deliver: Record<Lane, Queue<DeliverJob>>;
+
+  constructor(
+    readonly connection: Redis,
+    readonly prefix: string,
+    private readonly deliverOptions: JobsOptions,
+  ) {
+    const queue = <T>(name: string) => new Queue<T>(name, { connection, prefix, defaultJobOptions: KEEP });
+    this.fanout = { urgent: queue(QUEUE_NAMES.fanout.urgent), bulk: queue(QUEUE_NAMES.fanout.bulk) };
+    this.deliver = { urgent: queue(QUEUE_NAMES.deliver.urgent), bulk: queue(QUEUE_NAMES.deliver.bulk) };
+  }
+
+  /** Hands events to fan-out; the job id derives from the sequence, so a second hand-off adds nothing. */
+  async addFanouts(events: readonly { sequence: number; type: string }[]): Promise<void> {
+    for (const lane of ["urgent", "bulk"] as const) {
+      const jobs = events
+        .filter((event) => laneOf(event.type) === lane)
+        .map((event) => ({ name: "fanout", data: { sequence: event.sequence }, opts: { jobId: `evt-${event.sequence}` } }));
+      if (jobs.length > 0) await this.fanout[lane].addBulk(jobs);
+    }
+  }
+
+  async addDeliveries(lane: Lane, jobs: readonly { data: DeliverJob; jobId: string }[]): Promise<void> {
+    if (jobs.length === 0) return;
+    await this.deliver[lane].addBulk(jobs.map((job) => ({ name: "deliver", data: job.data, opts: { ...this.deliverOptions, jobId: job.jobId } })));
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...Object.values(this.fanout), ...Object.values(this.deliver)].map((q) => q.close()));
+  }
+}
+
+/** Delivery job options for a retry schedule: one attempt plus one per scheduled retry. */
+export function deliverJobOptions(retryScheduleMs: readonly number[]): JobsOptions {
+  return { attempts: retryScheduleMs.length + 1, backoff: { type: "hub-schedule" } };
+}

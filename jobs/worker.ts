@@ -1,0 +1,54 @@
+import { Queue, Worker, type Processor } from "bullmq";
+import type { Redis } from "ioredis";
+import { expireDueCards } from "../src/cards/card-expiry.ts";
+import type { HubRuntime } from "../src/runtime.ts";
+import { DeliveryAttempts } from "../src/webhooks/delivery-attempt.ts";
+import { createDeliverProcessor, retryDelay } from "./deliver-processor.ts";
+import { createFanoutProcessor } from "./fanout-processor.ts";
+import { QUEUE_NAMES, workerConnection } from "./queues.ts";
+
+export interface WorkerHandle {
+  close(): Promise<void>;
+}
+
+/**
+ * The worker role: drains the outbox, fans events out, delivers webhooks (urgent lane first, with
+ * its own workers), and sweeps expired cards. close() lets in-flight attempts finish; anything
+ * not finished is retried by another worker once its lock lapses.
+ */
+export async function startWorker(runtime: HubRuntime): Promise<WorkerHandle> {
+  const { config, services, queues, relay, log } = runtime;
+  const connection: Redis = workerConnection(runtime.redis.url);
+  connection.on("error", () => undefined);
+  const prefix = config.queuePrefix;
+  const policy = { requireHttps: config.isProduction, allowCidrs: config.webhookAllowCidrs };
+  const attempts = new DeliveryAttempts(services.db, services.subscriptions, policy, { sourceUri: config.sourceUri, ...config.webhooks });
+  const schedule = config.webhooks.retryScheduleMs;
+  const common = { connection, prefix, lockDuration: config.worker.lockMs, stalledInterval: Math.max(1000, config.worker.lockMs) };
+  const worker = <T>(name: string, processor: Processor<T>, concurrency: number) => {
+    const w = new Worker<T>(name, processor, { ...common, concurrency, settings: { backoffStrategy: (made, _type, err) => retryDelay(schedule, made, err) } });
+    w.on("error", (error) => log({ level: "warn", msg: "worker error", queue: name, error: String(error) }));
+    return w;
+  };
+  const fanout = createFanoutProcessor(services.db, services.fanout, queues);
+  const deliver = createDeliverProcessor(attempts);
+  const expiryQueue = new Queue(QUEUE_NAMES.expiry, { connection, prefix });
+  const workers = [
+    worker(QUEUE_NAMES.fanout.urgent, fanout, 4),
+    worker(QUEUE_NAMES.fanout.bulk, fanout, 4),
+    worker(QUEUE_NAMES.deliver.urgent, deliver, config.worker.concurrency),
+    worker(QUEUE_NAMES.deliver.bulk, deliver, config.worker.concurrency),
+    worker(QUEUE_NAMES.expiry, async () => expireDueCards(services.register), 1),
+  ];
+  await expiryQueue.upsertJobScheduler("cards.expire-sweep", { every: config.worker.expirySweepMs }, { name: "sweep" });
+  const poll = setInterval(() => relay.drain().catch(() => undefined), config.worker.outboxPollMs);
+  relay.kick();
+  return {
+    async close() {
+      clearInterval(poll);
+      await Promise.all(workers.map((w) => w.close()));
+      await expiryQueue.close();
+      connection.disconnect();
+    },
+  };
+}

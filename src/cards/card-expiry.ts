@@ -1,0 +1,32 @@
+import { and, eq, lt } from "drizzle-orm";
+import { cards } from "../db/schema.ts";
+import { expiryInstant, type CardRecord } from "./card-state.ts";
+import type { RegisterContext } from "./register-context.ts";
+
+const BATCH = 500;
+
+/**
+ * Marks VALID cards whose validUntil has passed (in China) as EXPIRED, one CARD_EXPIRED event per
+ * instance. Only VALID rows are touched, so running it twice changes nothing the second time.
+ * Returns how many instances expired.
+ */
+export function expireDueCards(ctx: RegisterContext): number {
+  let expired = 0;
+  for (;;) {
+    const batch = ctx.commit(() => {
+      const due = ctx.db
+        .select({ number: cards.number, issueCount: cards.issueCount })
+        .from(cards)
+        .where(and(eq(cards.state, "VALID"), lt(cards.validUntil, ctx.today())))
+        .limit(BATCH)
+        .all();
+      for (const { number, issueCount } of due) {
+        const card = ctx.queries.instancesOf(number).find((c) => c.issueCount === issueCount) as CardRecord;
+        ctx.changeCardState(card, "EXPIRED", "CARD_EXPIRED", expiryInstant(card.validUntil));
+      }
+      return due.length;
+    });
+    expired += batch;
+    if (batch < BATCH) return expired;
+  }
+}

@@ -1,0 +1,56 @@
+import { deliverJobOptions, HubQueues, producerConnection } from "../jobs/queues.ts";
+import type { HubConfig } from "./config.ts";
+import { openDatabase } from "./db/client.ts";
+import { OutboxRelay } from "./events/outbox-relay.ts";
+import { createServices, type HubServices } from "./hub-services.ts";
+import { Digester, resolveHubSecret } from "./hub-secret.ts";
+import { findOrStartRedis, type RedisHandle } from "./redis/find-redis.ts";
+
+export type Logger = (entry: Record<string, unknown>) => void;
+
+export const jsonLogger: Logger = (entry) => process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...entry })}\n`);
+
+/** Opens the store and services on the configured data directory (no Redis: the CLI's view). */
+export function openServices(config: HubConfig, now?: () => Date): HubServices {
+  const db = openDatabase(config.databasePath);
+  const policy = { requireHttps: config.isProduction, allowCidrs: config.webhookAllowCidrs };
+  return createServices(db, new Digester(resolveHubSecret(config)), now, policy);
+}
+
+/** What the api and worker roles share: services, Redis, the queues and the outbox relay. */
+export interface HubRuntime {
+  config: HubConfig;
+  services: HubServices;
+  redis: RedisHandle;
+  queues: HubQueues;
+  relay: OutboxRelay;
+  log: Logger;
+  close(): Promise<void>;
+}
+
+export async function openRuntime(config: HubConfig, options: { log?: Logger; now?: () => Date } = {}): Promise<HubRuntime> {
+  const log = options.log ?? jsonLogger;
+  const redis = await findOrStartRedis({ redisUrl: config.redisUrl, dataDir: config.dataDir, log: (msg) => log({ level: "info", msg }) });
+  const services = openServices(config, options.now);
+  const connection = producerConnection(redis.url);
+  connection.on("error", () => undefined); // failures surface on each command; the outbox keeps events
+  const queues = new HubQueues(connection, config.queuePrefix, deliverJobOptions(config.webhooks.retryScheduleMs));
+  services.queues = queues;
+  const relay = new OutboxRelay(services.db, queues, log, options.now);
+  services.register.afterEventsCommitted = () => relay.kick();
+  return {
+    config,
+    services,
+    redis,
+    queues,
+    relay,
+    log,
+    async close() {
+      services.register.afterEventsCommitted = null;
+      await queues.close().catch(() => undefined);
+      connection.disconnect();
+      services.db.$client.close();
+      await redis.stop();
+    },
+  };
+}

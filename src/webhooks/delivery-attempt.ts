@@ -1,0 +1,165 @@
+import { and, desc, eq } from "drizzle-orm";
+import { Webhook } from "standardwebhooks";
+import type { HubDb } from "../db/client.ts";
+import { apiKeys, webhookDeliveries } from "../db/schema.ts";
+import { eventId } from "../events/change-feed.ts";
+import { readEvent } from "../events/event-log.ts";
+import { serializeEvent, serializeTestEvent } from "./cloud-event.ts";
+import { DeliveryNetworkError, postPinned } from "./pinned-post.ts";
+import type { SubscriptionRow, SubscriptionService } from "./subscription-service.ts";
+import { resolveDeliverableUrl, type UrlPolicy } from "./url-safety.ts";
+
+export const MAX_RESPONSE_BYTES = 16 * 1024;
+
+export type AttemptOutcome =
+  | { kind: "succeeded" }
+  | { kind: "skipped"; reason: string }
+  | { kind: "retry"; error: string; retryAfterMs: number | null }
+  | { kind: "give-up"; error: string };
+
+export interface DeliveryRef {
+  subscriptionId: string;
+  sequence: number | null;
+  testEventId?: string;
+  testTime?: string;
+}
+
+export interface DeliverySettings {
+  sourceUri: string;
+  timeoutMs: number;
+  disableAfterMs: number;
+  disableAfterFailures: number;
+}
+
+/** 2xx succeeds; network errors, 5xx, 408 and 429 retry; other answers (and 410) give up. */
+function isRetryable(status: number): boolean {
+  return status >= 500 || status === 408 || status === 429;
+}
+
+function retryAfterMs(header: string | null, now: number): number | null {
+  if (!header) return null;
+  if (/^\d+$/.test(header.trim())) return Number(header.trim()) * 1000;
+  const at = Date.parse(header);
+  return Number.isNaN(at) ? null : Math.max(0, at - now);
+}
+
+/** One delivery attempt: re-read, sign the exact bytes, POST to the pinned address, log it. */
+export class DeliveryAttempts {
+  constructor(
+    private readonly db: HubDb,
+    private readonly subscriptions: SubscriptionService,
+    private readonly policy: UrlPolicy,
+    private readonly settings: DeliverySettings,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  async attempt(ref: DeliveryRef, isLast: boolean): Promise<AttemptOutcome> {
+    const subscription = this.subscriptions.get(ref.subscriptionId);
+    if (!subscription) return { kind: "skipped", reason: "subscription deleted" };
+    if (subscription.status !== "ACTIVE") return { kind: "skipped", reason: `subscription ${subscription.status.toLowerCase()}` };
+    const message = this.message(ref, subscription);
+    if (!message) return { kind: "skipped", reason: "event not found" };
+    const rowId = this.startAttempt(ref, message);
+    const outcome = await this.send(subscription, message);
+    const ok = outcome.status !== null && outcome.status >= 200 && outcome.status < 300;
+    const retryable = outcome.status === null ? !outcome.refused : isRetryable(outcome.status);
+    const status = ok ? "SUCCEEDED" : retryable && !isLast ? "FAILED" : "DEAD";
+    this.finishAttempt(rowId, outcome, status);
+    if (ok) {
+      this.subscriptions.recordSuccess(subscription.id);
+      return { kind: "succeeded" };
+    }
+    this.subscriptions.recordFailure(subscription.id, { gone: outcome.status === 410, ...this.settings });
+    const error = outcome.error ?? `HTTP ${outcome.status}`;
+    return status === "DEAD" ? { kind: "give-up", error } : { kind: "retry", error, retryAfterMs: outcome.retryAfterMs };
+  }
+
+  private message(ref: DeliveryRef, subscription: SubscriptionRow): { id: string; time: string; sequence: number | null; body: string } | null {
+    const source = this.settings.sourceUri;
+    if (ref.sequence === null) {
+      const id = ref.testEventId!;
+      const time = ref.testTime!;
+      return { id, time, sequence: null, body: serializeTestEvent(id, source, time, subscription.id) };
+    }
+    const event = readEvent(this.db, ref.sequence);
+    if (!event) return null;
+    const key = this.db.select().from(apiKeys).where(eq(apiKeys.id, subscription.keyId)).get();
+    const lineage = !!key && !key.revokedAt && key.scopes.split(",").includes("LINEAGE_READ");
+    return { id: eventId(event.sequence), time: event.occurredAt, sequence: event.sequence, body: serializeEvent(event, source, lineage) };
+  }
+
+  private async send(subscription: SubscriptionRow, message: { id: string; body: string }) {
+    const started = this.now();
+    try {
+      const target = await resolveDeliverableUrl(subscription.url, this.policy);
+      const headers = this.sign(subscription, message.id, message.body, started);
+      const result = await postPinned(target, { headers, body: message.body, timeoutMs: this.settings.timeoutMs, maxResponseBytes: MAX_RESPONSE_BYTES });
+      const ok = result.status >= 200 && result.status < 300;
+      return {
+        status: result.status,
+        latencyMs: Math.round(result.latencyMs),
+        error: ok ? null : `HTTP ${result.status}`,
+        retryAfterMs: retryAfterMs(result.retryAfter, this.now().getTime()),
+        refused: false,
+      };
+    } catch (error) {
+      const refused = !(error instanceof DeliveryNetworkError);
+      const text = refused ? `refused: ${(error as Error).message}` : `${error.kind}: ${error.message}`;
+      return { status: null, latencyMs: null, error: text.slice(0, 500), retryAfterMs: null, refused };
+    }
+  }
+
+  private sign(subscription: SubscriptionRow, id: string, body: string, at: Date): Record<string, string> {
+    const signatures = this.subscriptions.signingSecrets(subscription).map((secret) => new Webhook(secret).sign(id, at, body));
+    return {
+      "content-type": "application/cloudevents+json",
+      "user-agent": "fpr-hub-webhooks/1",
+      "webhook-id": id,
+      "webhook-timestamp": String(Math.floor(at.getTime() / 1000)),
+      "webhook-signature": signatures.join(" "),
+    };
+  }
+
+  /**
+   * Logs the start of an attempt. Attempts number on per (subscription, event), across retries
+   * and replays; a PENDING row left by a test event or by a worker that died is reused.
+   */
+  private startAttempt(ref: DeliveryRef, message: { id: string; time: string; sequence: number | null }): number {
+    const last = this.db
+      .select({ id: webhookDeliveries.id, attempt: webhookDeliveries.attempt, status: webhookDeliveries.status })
+      .from(webhookDeliveries)
+      .where(and(eq(webhookDeliveries.subscriptionId, ref.subscriptionId), eq(webhookDeliveries.eventId, message.id)))
+      .orderBy(desc(webhookDeliveries.attempt))
+      .limit(1)
+      .get();
+    if (last?.status === "PENDING") return last.id;
+    const row = this.db
+      .insert(webhookDeliveries)
+      .values({
+        subscriptionId: ref.subscriptionId,
+        eventId: message.id,
+        sequence: message.sequence,
+        eventTime: message.time,
+        attempt: (last?.attempt ?? 0) + 1,
+        status: "PENDING",
+        createdAt: this.now().toISOString(),
+      })
+      .returning({ id: webhookDeliveries.id })
+      .get();
+    return row.id;
+  }
+
+  private finishAttempt(rowId: number, outcome: { status: number | null; latencyMs: number | null; error: string | null }, status: "SUCCEEDED" | "FAILED" | "DEAD"): void {
+    this.db
+      .update(webhookDeliveries)
+      .set({
+        status,
+        responseStatus: outcome.status,
+        latencyMs: outcome.latencyMs,
+        error: outcome.error,
+        deliveredAt: status === "SUCCEEDED" ? this.now().toISOString() : null,
+      })
+      .where(eq(webhookDeliveries.id, rowId))
+      .run();
+  }
+}

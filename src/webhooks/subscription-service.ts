@@ -1,0 +1,194 @@
+import crypto from "node:crypto";
+import { and, desc, eq, lt, sql } from "drizzle-orm";
+import type { HubDb } from "../db/client.ts";
+import { webhookDeliveries, webhookSubscriptions } from "../db/schema.ts";
+import { HubError } from "../errors.ts";
+import { EVENT_TYPES, type EventType } from "../events/event-catalogue.ts";
+import type { Principal } from "../partners/roles.ts";
+import { generateWebhookSecret, type SecretBox } from "./secret-box.ts";
+import { resolveDeliverableUrl, type UrlPolicy } from "./url-safety.ts";
+
+export type SubscriptionStatus = "ACTIVE" | "PAUSED" | "DISABLED";
+export const MAX_SUBSCRIPTIONS_PER_PARTNER = 25;
+/** After a rotation the old secret keeps signing beside the new one this long. */
+export const ROTATION_OVERLAP_MS = 24 * 3600 * 1000;
+
+export interface SubscriptionView {
+  id: string;
+  url: string;
+  eventTypes: EventType[];
+  status: SubscriptionStatus;
+  disabledReason: string | null;
+  createdAt: string;
+}
+
+export type SubscriptionRow = typeof webhookSubscriptions.$inferSelect;
+export type DeliveryRow = typeof webhookDeliveries.$inferSelect;
+
+export function toSubscriptionView(row: SubscriptionRow): SubscriptionView {
+  return {
+    id: row.id,
+    url: row.url,
+    eventTypes: row.eventTypes.split(",") as EventType[],
+    status: row.status as SubscriptionStatus,
+    disabledReason: row.disabledReason,
+    createdAt: row.createdAt,
+  };
+}
+
+function requireEventTypes(types: readonly string[]): EventType[] {
+  const unique = [...new Set(types)];
+  if (unique.length === 0) throw new HubError("BAD_USER_INPUT", "eventTypes must name at least one event type", { field: "eventTypes" });
+  if (unique.some((type) => !EVENT_TYPES.includes(type as EventType))) {
+    throw new HubError("BAD_USER_INPUT", "unknown event type", { field: "eventTypes" });
+  }
+  return EVENT_TYPES.filter((type) => unique.includes(type));
+}
+
+/** A partner's own webhook subscriptions: create, rotate, pause, resume, delete, read the log. */
+export class SubscriptionService {
+  constructor(
+    private readonly db: HubDb,
+    private readonly box: SecretBox,
+    private readonly policy: UrlPolicy,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  async create(principal: Principal, url: string, eventTypes: readonly string[]): Promise<{ subscription: SubscriptionView; secret: string }> {
+    const partnerId = requirePartner(principal);
+    const types = requireEventTypes(eventTypes);
+    const target = await resolveDeliverableUrl(url, this.policy);
+    const count = this.db
+      .select({ n: sql<number>`count(*)` })
+      .from(webhookSubscriptions)
+      .where(eq(webhookSubscriptions.partnerId, partnerId))
+      .get()!.n;
+    if (count >= MAX_SUBSCRIPTIONS_PER_PARTNER) {
+      throw new HubError("BAD_USER_INPUT", `a partner may have at most ${MAX_SUBSCRIPTIONS_PER_PARTNER} subscriptions`);
+    }
+    const secret = generateWebhookSecret();
+    const row = this.db
+      .insert(webhookSubscriptions)
+      .values({
+        id: `sub_${crypto.randomBytes(9).toString("base64url")}`,
+        partnerId,
+        keyId: principal.keyId,
+        url: target.url.toString(),
+        eventTypes: types.join(","),
+        secretSealed: this.box.seal(secret),
+        createdAt: this.now().toISOString(),
+      })
+      .returning()
+      .get();
+    return { subscription: toSubscriptionView(row), secret };
+  }
+
+  list(principal: Principal): SubscriptionView[] {
+    return this.db
+      .select()
+      .from(webhookSubscriptions)
+      .where(eq(webhookSubscriptions.partnerId, requirePartner(principal)))
+      .orderBy(webhookSubscriptions.createdAt, webhookSubscriptions.id)
+      .all()
+      .map(toSubscriptionView);
+  }
+
+  /** The caller's own subscription; someone else's reads as not found. */
+  own(principal: Principal, id: string): SubscriptionRow {
+    const row = this.db.select().from(webhookSubscriptions).where(eq(webhookSubscriptions.id, id)).get();
+    if (!row || row.partnerId !== principal.partnerId) throw new HubError("NOT_FOUND", `subscription ${id} does not exist`);
+    return row;
+  }
+
+  rotateSecret(principal: Principal, id: string): { subscription: SubscriptionView; secret: string } {
+    const row = this.own(principal, id);
+    const secret = generateWebhookSecret();
+    const updated = this.update(id, {
+      secretSealed: this.box.seal(secret),
+      previousSecretSealed: row.secretSealed,
+      previousSecretUntil: new Date(this.now().getTime() + ROTATION_OVERLAP_MS).toISOString(),
+    });
+    return { subscription: toSubscriptionView(updated), secret };
+  }
+
+  pause(principal: Principal, id: string): SubscriptionView {
+    const row = this.own(principal, id);
+    if (row.status === "DISABLED") throw new HubError("CONFLICT", "a disabled subscription is resumed, not paused");
+    return toSubscriptionView(this.update(id, { status: "PAUSED" }));
+  }
+
+  resume(principal: Principal, id: string): SubscriptionView {
+    this.own(principal, id);
+    return toSubscriptionView(this.update(id, { status: "ACTIVE", disabledReason: null, failuresSinceSuccess: 0, lastSuccessAt: null }));
+  }
+
+  delete(principal: Principal, id: string): boolean {
+    this.own(principal, id);
+    this.db.$client.transaction(() => {
+      this.db.delete(webhookDeliveries).where(eq(webhookDeliveries.subscriptionId, id)).run();
+      this.db.delete(webhookSubscriptions).where(eq(webhookSubscriptions.id, id)).run();
+    })();
+    return true;
+  }
+
+  /** The delivery log, newest attempt first; `after` is the id of the last row of the previous page. */
+  deliveries(principal: Principal, id: string, first: number, after: string | null | undefined): DeliveryRow[] {
+    this.own(principal, id);
+    if (!Number.isInteger(first) || first < 1 || first > 500) throw new HubError("BAD_USER_INPUT", "first must be from 1 to 500", { field: "first" });
+    if (after && !/^\d{1,15}$/.test(after)) throw new HubError("BAD_USER_INPUT", "after must be a delivery id", { field: "after" });
+    const where = after
+      ? and(eq(webhookDeliveries.subscriptionId, id), lt(webhookDeliveries.id, Number(after)))
+      : eq(webhookDeliveries.subscriptionId, id);
+    return this.db.select().from(webhookDeliveries).where(where).orderBy(desc(webhookDeliveries.id)).limit(first).all();
+  }
+
+  /** Secrets that sign right now: the current one, and the previous one during a rotation's overlap. */
+  signingSecrets(row: SubscriptionRow): string[] {
+    const secrets = [this.box.open(row.secretSealed)];
+    if (row.previousSecretSealed && row.previousSecretUntil && row.previousSecretUntil > this.now().toISOString()) {
+      secrets.push(this.box.open(row.previousSecretSealed));
+    }
+    return secrets;
+  }
+
+  get(id: string): SubscriptionRow | undefined {
+    return this.db.select().from(webhookSubscriptions).where(eq(webhookSubscriptions.id, id)).get();
+  }
+
+  update(id: string, values: Partial<SubscriptionRow>): SubscriptionRow {
+    return this.db.update(webhookSubscriptions).set(values).where(eq(webhookSubscriptions.id, id)).returning().get()!;
+  }
+
+  /** After a failed attempt: disable on 410, or after prolonged failure. */
+  recordFailure(id: string, options: { gone: boolean; disableAfterMs: number; disableAfterFailures: number }): void {
+    const row = this.db
+      .update(webhookSubscriptions)
+      .set({ failuresSinceSuccess: sql`${webhookSubscriptions.failuresSinceSuccess} + 1` })
+      .where(eq(webhookSubscriptions.id, id))
+      .returning()
+      .get();
+    if (!row || row.status !== "ACTIVE") return;
+    if (options.gone) {
+      this.update(id, { status: "DISABLED", disabledReason: "the endpoint answered 410 Gone" });
+      return;
+    }
+    const since = Date.parse(row.lastSuccessAt ?? row.createdAt);
+    if (row.failuresSinceSuccess >= options.disableAfterFailures && this.now().getTime() - since >= options.disableAfterMs) {
+      const days = Math.round(options.disableAfterMs / 86_400_000);
+      this.update(id, { status: "DISABLED", disabledReason: `no successful delivery for ${days} days and ${row.failuresSinceSuccess} failed attempts` });
+    }
+  }
+
+  recordSuccess(id: string): void {
+    this.db
+      .update(webhookSubscriptions)
+      .set({ lastSuccessAt: this.now().toISOString(), failuresSinceSuccess: 0 })
+      .where(eq(webhookSubscriptions.id, id))
+      .run();
+  }
+}
+
+function requirePartner(principal: Principal): string {
+  if (!principal.partnerId) throw new HubError("FORBIDDEN", "webhook subscriptions belong to a partner key");
+  return principal.partnerId;
+}

@@ -1,0 +1,94 @@
+import { Arg, Authorized, Ctx, ID, Int, Mutation, Query, Resolver } from "type-graphql";
+import { EventTypeEnum } from "../events/event.types.ts";
+import type { HubContext } from "../http/context.ts";
+import type { DeliveryRow } from "./subscription-service.ts";
+import { CreatedWebhookSubscription, WebhookDelivery, WebhookSubscription } from "./webhook.types.ts";
+
+function toDelivery(row: DeliveryRow): WebhookDelivery {
+  return { ...row, id: String(row.id) };
+}
+
+@Resolver()
+export class WebhookResolver {
+  @Authorized()
+  @Query(() => [WebhookSubscription], { description: "The caller's own subscriptions." })
+  webhookSubscriptions(@Ctx() ctx: HubContext): WebhookSubscription[] {
+    return ctx.services.subscriptions.list(ctx.principal!);
+  }
+
+  @Authorized()
+  @Query(() => [WebhookDelivery], { description: "The delivery log of one of the caller's subscriptions, newest attempt first." })
+  webhookDeliveries(
+    @Ctx() ctx: HubContext,
+    @Arg("subscriptionId", () => ID, { description: "The subscription." }) subscriptionId: string,
+    @Arg("first", () => Int, { nullable: true, defaultValue: 50, description: "Page size, 1 to 500." }) first: number,
+    @Arg("after", () => String, { nullable: true, description: "Continue after this attempt id." }) after?: string | null,
+  ): WebhookDelivery[] {
+    return ctx.services.subscriptions.deliveries(ctx.principal!, subscriptionId, first ?? 50, after).map(toDelivery);
+  }
+
+  @Authorized()
+  @Mutation(() => CreatedWebhookSubscription, { description: "Subscribe an endpoint; the signing secret is in the answer, once." })
+  createWebhookSubscription(
+    @Ctx() ctx: HubContext,
+    @Arg("url", () => String, { description: "https URL (http allowed in development); private addresses are refused." }) url: string,
+    @Arg("eventTypes", () => [EventTypeEnum], { description: "The event types to receive." }) eventTypes: string[],
+  ): Promise<CreatedWebhookSubscription> {
+    return ctx.services.subscriptions.create(ctx.principal!, url, eventTypes);
+  }
+
+  @Authorized()
+  @Mutation(() => CreatedWebhookSubscription, { description: "New signing secret; the old one keeps signing beside it for 24 hours." })
+  rotateWebhookSecret(@Ctx() ctx: HubContext, @Arg("id", () => ID, { description: "The subscription." }) id: string): CreatedWebhookSubscription {
+    return ctx.services.subscriptions.rotateSecret(ctx.principal!, id);
+  }
+
+  @Authorized()
+  @Mutation(() => WebhookSubscription, { description: "Stop deliveries until resumed." })
+  pauseWebhookSubscription(@Ctx() ctx: HubContext, @Arg("id", () => ID, { description: "The subscription." }) id: string): WebhookSubscription {
+    return ctx.services.subscriptions.pause(ctx.principal!, id);
+  }
+
+  @Authorized()
+  @Mutation(() => WebhookSubscription, { description: "Re-enable a paused or disabled subscription; then replay what it missed." })
+  resumeWebhookSubscription(@Ctx() ctx: HubContext, @Arg("id", () => ID, { description: "The subscription." }) id: string): WebhookSubscription {
+    return ctx.services.subscriptions.resume(ctx.principal!, id);
+  }
+
+  @Authorized()
+  @Mutation(() => Boolean, { description: "Delete a subscription and its delivery log." })
+  deleteWebhookSubscription(@Ctx() ctx: HubContext, @Arg("id", () => ID, { description: "The subscription." }) id: string): boolean {
+    return ctx.services.subscriptions.delete(ctx.principal!, id);
+  }
+
+  @Authorized()
+  @Mutation(() => WebhookDelivery, { description: "Send a webhook.test event through the normal delivery path." })
+  async sendTestEvent(
+    @Ctx() ctx: HubContext,
+    @Arg("subscriptionId", () => ID, { description: "The subscription." }) subscriptionId: string,
+  ): Promise<WebhookDelivery> {
+    return toDelivery(await ctx.services.dispatch.sendTestEvent(ctx.principal!, subscriptionId));
+  }
+
+  @Authorized()
+  @Mutation(() => Int, { description: "Queue again every event after a sequence that the subscription receives; returns how many." })
+  replayEvents(
+    @Ctx() ctx: HubContext,
+    @Arg("subscriptionId", () => ID, { description: "The subscription." }) subscriptionId: string,
+    @Arg("afterSequence", () => Int, { description: "Replay events with a greater sequence (0 for all)." }) afterSequence: number,
+  ): Promise<number> {
+    return ctx.services.dispatch.replay(ctx.principal!, subscriptionId, afterSequence);
+  }
+
+  @Authorized()
+  @Mutation(() => Int, { description: "Watch the cards of your customers (by holder: follows renewals and the V2023 switch); returns how many were added." })
+  watchCards(@Ctx() ctx: HubContext, @Arg("numbers", () => [String], { description: "Up to 1,000 card numbers." }) numbers: string[]): number {
+    return ctx.services.watchlist.watch(ctx.principal!.partnerId!, numbers);
+  }
+
+  @Authorized()
+  @Mutation(() => Int, { description: "Stop watching cards; returns how many were removed." })
+  unwatchCards(@Ctx() ctx: HubContext, @Arg("numbers", () => [String], { description: "Up to 1,000 card numbers." }) numbers: string[]): number {
+    return ctx.services.watchlist.unwatch(ctx.principal!.partnerId!, numbers);
+  }
+}
