@@ -1,0 +1,105 @@
+import fs from "node:fs";
+import { afterAll, describe, expect, it } from "vitest";
+import { makeV2023Number } from "../../src/cards/card-number-generator.ts";
+import { PrivateRedis } from "../helpers/private-redis.ts";
+import { eventually, TestReceiver } from "../helpers/receiver.ts";
+import { TestHub } from "../helpers/temp-hub.ts";
+
+/**
+ * The outbox survives a Redis outage: while Redis is down, issuer mutations still commit at once
+ * and their events wait undispatched in SQLite; once Redis is back, every committed event reaches
+ * the subscriber, signed, and nothing else does.
+ */
+
+const CARDS = 30;
+const PER_REQUEST_TIMEOUT_MS = 5_000;
+
+const ISSUE = `mutation ($input: IssueCardInput!) { issueCard(input: $input) { number state } }`;
+const SUBSCRIBE = `mutation ($url: String!, $types: [EventType!]!) { createWebhookSubscription(url: $url, eventTypes: $types) { subscription { id } secret } }`;
+const ALL_TYPES = ["CARD_ISSUED", "CARD_SUPERSEDED", "CARD_REPORTED_LOST", "CARD_REVOKED", "CARD_EXPIRED", "HOLDER_STATUS_CHANGED"];
+
+/** A GraphQL call that cannot hang the test: aborted (and so failed) after a generous timeout. */
+async function gqlWithin(hub: TestHub, secret: string, query: string, variables: Record<string, unknown>) {
+  const response = await fetch(`${hub.api.url}/graphql`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${secret}` },
+    body: JSON.stringify({ query, variables }),
+    signal: AbortSignal.timeout(PER_REQUEST_TIMEOUT_MS),
+  });
+  return { status: response.status, ...((await response.json()) as { data?: any; errors?: { message: string }[] }) };
+}
+
+describe("webhook delivery across a Redis outage", () => {
+  let redis: PrivateRedis | undefined;
+  let hub: TestHub | undefined;
+  let receiver: TestReceiver | undefined;
+
+  afterAll(async () => {
+    await receiver?.close();
+    if (hub) {
+      // BullMQ workers close cleanly only against a live Redis: bring it back if a failure left it down.
+      if (redis && !redis.running) await redis.start().catch(() => undefined);
+      const dataDir = hub.config.dataDir;
+      await Promise.race([hub.close(), new Promise((resolve) => setTimeout(resolve, 15_000))]);
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+    await redis?.destroy();
+  });
+
+  it("commits every mutation while Redis is down and delivers every committed event after it returns", async () => {
+    redis = await PrivateRedis.start();
+    hub = await TestHub.start({ REDIS_URL: redis.url }, undefined, { worker: true });
+    const db = hub.services.db.$client;
+    const count = (where = "1"): number => (db.prepare(`SELECT count(*) AS n FROM events WHERE ${where}`).get() as { n: number }).n;
+
+    receiver = await TestReceiver.start();
+    const partner = hub.partnerKey(["CARDS_CHECK", "EVENTS_ALL", "WEBHOOKS_MANAGE"]);
+    const created = await gqlWithin(hub, partner.secret, SUBSCRIBE, { url: receiver.url, types: ALL_TYPES });
+    expect(created.errors).toBeUndefined();
+    receiver.secrets = [created.data.createWebhookSubscription.secret];
+    const issuer = hub.key("ISSUER");
+    expect(count()).toBe(0);
+
+    // Redis goes away, and the hub's producer connection has noticed.
+    await redis.stop("SIGTERM");
+    await eventually(() => hub!.runtime.queues.connection.status !== "ready", 10_000, "the hub noticing Redis is down");
+
+    const numbers = Array.from({ length: CARDS }, (_, i) =>
+      makeV2023Number({ provinceCode: "11", nationalityNumeric: "124", birthDate: "1981-08-03", sequence: i }),
+    );
+    for (const number of numbers) {
+      const answer = await gqlWithin(hub, issuer, ISSUE, {
+        input: { number, validFrom: "2024-01-01", validUntil: "2033-12-31", englishName: "OUTAGE, TEST" },
+      });
+      expect(answer.errors, `issueCard ${number}`).toBeUndefined();
+      expect(answer.status).toBe(200);
+      expect(answer.data.issueCard).toEqual({ number, state: "VALID" });
+    }
+
+    // Committed, and waiting in the outbox: nothing could be handed to BullMQ.
+    expect(count()).toBe(CARDS);
+    expect(count("dispatched_at IS NULL")).toBe(CARDS);
+    // A few relay polls later, still nothing was handed over and nothing delivered.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(count("dispatched_at IS NULL")).toBe(CARDS);
+    expect(receiver.received).toHaveLength(0);
+
+    // Redis returns on the same port and directory.
+    await redis.start();
+    const committed = new Set((db.prepare("SELECT sequence FROM events").all() as { sequence: number }[]).map((row) => `evt_${row.sequence}`));
+    expect(committed.size).toBe(CARDS);
+
+    await receiver.waitFor(() => [...committed].every((id) => receiver!.ids().has(id)), 30_000);
+    await eventually(() => count("dispatched_at IS NULL") === 0, 10_000, "the outbox drained");
+
+    expect(receiver.ids()).toEqual(committed);
+    expect(receiver.received.filter((r) => !r.verified).map((r) => r.id)).toEqual([]);
+    for (const r of receiver.received) {
+      expect(r.event.id).toBe(r.id);
+      expect(r.event.type).toBe("card.issued");
+      expect(numbers).toContain(r.event.subject);
+    }
+    // The set of committed events did not change behind our back.
+    expect(count()).toBe(CARDS);
+  }, 90_000);
+});
