@@ -50,7 +50,11 @@ export class HubQueues {
     readonly prefix: string,
     private readonly deliverOptions: JobsOptions,
   ) {
-    const queue = <T>(name: string) => new Queue<T>(name, { connection, prefix, defaultJobOptions: KEEP });
+    const queue = <T>(name: string) => {
+      const q = new Queue<T>(name, { connection, prefix, defaultJobOptions: KEEP });
+      q.on("error", () => undefined); // a failed add rejects its own promise; the outbox keeps the event
+      return q;
+    };
     this.fanout = { urgent: queue(QUEUE_NAMES.fanout.urgent), bulk: queue(QUEUE_NAMES.fanout.bulk) };
     this.deliver = { urgent: queue(QUEUE_NAMES.deliver.urgent), bulk: queue(QUEUE_NAMES.deliver.bulk) };
   }

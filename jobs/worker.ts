@@ -33,6 +33,7 @@ export async function startWorker(runtime: HubRuntime): Promise<WorkerHandle> {
   const fanout = createFanoutProcessor(services.db, services.fanout, queues);
   const deliver = createDeliverProcessor(attempts);
   const expiryQueue = new Queue(QUEUE_NAMES.expiry, { connection, prefix });
+  expiryQueue.on("error", (error) => log({ level: "warn", msg: "queue error", queue: QUEUE_NAMES.expiry, error: String(error) }));
   const workers = [
     worker(QUEUE_NAMES.fanout.urgent, fanout, 4),
     worker(QUEUE_NAMES.fanout.bulk, fanout, 4),

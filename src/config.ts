@@ -28,6 +28,20 @@ export interface HubConfig {
     disableAfterMs: number;
     disableAfterFailures: number;
   };
+  limits: {
+    /** Card checks per minute per key, by role (a batch counts each number); `RATE_LIMIT_CHECKS`. */
+    checksPerMinute: Record<string, number>;
+    /** Verifications per minute per key, by role; `RATE_LIMIT_VERIFICATIONS`. */
+    verificationsPerMinute: Record<string, number>;
+    /** After this many NO_MATCH answers for one key and number, one attempt per `verifySlowSeconds`. */
+    verifySlowAfter: number;
+    verifySlowSeconds: number;
+    /** After this many, the pair is blocked for `verifyBlockSeconds`. */
+    verifyBlockAfter: number;
+    verifyBlockSeconds: number;
+    /** Audit records are kept this long; `AUDIT_RETENTION_DAYS`, default 180. */
+    auditRetentionDays: number;
+  };
   worker: {
     /** Delivery jobs run at once per lane; `WORKER_CONCURRENCY`, default 32. */
     concurrency: number;
@@ -125,6 +139,23 @@ function readInt(env: Env, name: string, fallback: number, min: number, max: num
   return value;
 }
 
+const ROLE_NAMES = ["ISSUER", "PARTNER", "ADMIN", "VIEWER"];
+
+/** `ROLE=N,ROLE=N`: a limit per role; roles not named keep their default. */
+function readRoleLimits(env: Env, name: string, defaults: Record<string, number>): Record<string, number> {
+  const raw = (env[name] ?? "").trim();
+  const limits = { ...defaults };
+  if (raw === "") return limits;
+  for (const part of raw.split(",")) {
+    const match = /^\s*([A-Z]+)\s*=\s*(\d{1,9})\s*$/.exec(part);
+    if (!match || !ROLE_NAMES.includes(match[1]) || Number(match[2]) < 1) {
+      throw new ConfigError(`${name} must look like PARTNER=6000,VIEWER=600 (roles ${ROLE_NAMES.join(", ")}; limits at least 1), got "${raw}"`);
+    }
+    limits[match[1]] = Number(match[2]);
+  }
+  return limits;
+}
+
 function readPrefix(env: Env): string {
   const raw = env.QUEUE_PREFIX || "fpr-hub";
   if (!/^[A-Za-z0-9_-]{1,40}$/.test(raw)) throw new ConfigError(`QUEUE_PREFIX must be 1 to 40 letters, digits, _ or -, got "${raw}"`);
@@ -153,6 +184,15 @@ export function loadConfig(env: Env = process.env): HubConfig {
       timeoutMs: readInt(env, "WEBHOOK_TIMEOUT_MS", 10_000, 100, 60_000),
       disableAfterMs: 5 * 86_400_000,
       disableAfterFailures: 20,
+    },
+    limits: {
+      checksPerMinute: readRoleLimits(env, "RATE_LIMIT_CHECKS", { ISSUER: 600_000, PARTNER: 120_000, ADMIN: 60_000, VIEWER: 600 }),
+      verificationsPerMinute: readRoleLimits(env, "RATE_LIMIT_VERIFICATIONS", { ISSUER: 600, PARTNER: 1200, ADMIN: 600, VIEWER: 60 }),
+      verifySlowAfter: readInt(env, "VERIFY_SLOW_AFTER", 3, 1, 1000),
+      verifySlowSeconds: readInt(env, "VERIFY_SLOW_SECONDS", 60, 1, 86_400),
+      verifyBlockAfter: readInt(env, "VERIFY_BLOCK_AFTER", 10, 2, 1000),
+      verifyBlockSeconds: readInt(env, "VERIFY_BLOCK_SECONDS", 3600, 1, 7 * 86_400),
+      auditRetentionDays: readInt(env, "AUDIT_RETENTION_DAYS", 180, 1, 3650),
     },
     worker: {
       concurrency: readInt(env, "WORKER_CONCURRENCY", 32, 1, 512),

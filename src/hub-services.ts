@@ -1,5 +1,8 @@
 import type { HubQueues } from "../jobs/queues.ts";
 import { CardLookup } from "./cards/card-lookup.ts";
+import { HolderVerification } from "./cards/holder-verification.ts";
+import { AuditLog } from "./partners/audit-log.ts";
+import type { RateLimits } from "./partners/rate-limits.ts";
 import { RegisterContext } from "./cards/register-context.ts";
 import type { HubDb } from "./db/client.ts";
 import { HubError } from "./errors.ts";
@@ -26,20 +29,27 @@ export interface HubServices {
   subscriptions: SubscriptionService;
   fanout: FanoutQueries;
   dispatch: WebhookDispatch;
-  /** Set once Redis is connected (api and worker); the CLI works without it. */
+  audit: AuditLog;
+  verification: HolderVerification;
+  /** Set once Redis is connected (api and worker); the CLI works without them. */
   queues: HubQueues | null;
+  limits: RateLimits | null;
 }
 
 export const DEFAULT_URL_POLICY: UrlPolicy = { requireHttps: false, allowCidrs: [] };
 
 export function createServices(db: HubDb, digester: Digester, now: () => Date = () => new Date(), urlPolicy = DEFAULT_URL_POLICY): HubServices {
   const register = new RegisterContext(db, digester, now);
+  const audit = new AuditLog(db, digester, now);
+  const lookup = new CardLookup(register.queries, now, audit);
   const subscriptions = new SubscriptionService(db, new SecretBox(digester), urlPolicy, now);
   const fanout = new FanoutQueries(db);
   const services: HubServices = {
     db,
     register,
-    lookup: new CardLookup(register.queries, now),
+    lookup,
+    audit,
+    verification: new HolderVerification(lookup, register.queries, digester, audit, () => services.limits),
     feed: new ChangeFeed(db),
     partners: new PartnerService(db, now),
     apiKeys: new ApiKeyService(db, now),
@@ -48,6 +58,7 @@ export function createServices(db: HubDb, digester: Digester, now: () => Date = 
     fanout,
     dispatch: new WebhookDispatch(db, subscriptions, fanout, () => services.queues ?? noQueues(), now),
     queues: null,
+    limits: null,
   };
   return services;
 }

@@ -4,6 +4,7 @@ import { openDatabase } from "./db/client.ts";
 import { OutboxRelay } from "./events/outbox-relay.ts";
 import { createServices, type HubServices } from "./hub-services.ts";
 import { Digester, resolveHubSecret } from "./hub-secret.ts";
+import { RateLimits } from "./partners/rate-limits.ts";
 import { findOrStartRedis, type RedisHandle } from "./redis/find-redis.ts";
 
 export type Logger = (entry: Record<string, unknown>) => void;
@@ -36,6 +37,7 @@ export async function openRuntime(config: HubConfig, options: { log?: Logger; no
   connection.on("error", () => undefined); // failures surface on each command; the outbox keeps events
   const queues = new HubQueues(connection, config.queuePrefix, deliverJobOptions(config.webhooks.retryScheduleMs));
   services.queues = queues;
+  services.limits = new RateLimits(connection, config.queuePrefix, config.limits);
   const relay = new OutboxRelay(services.db, queues, log, options.now);
   services.register.afterEventsCommitted = () => relay.kick();
   return {
@@ -47,6 +49,7 @@ export async function openRuntime(config: HubConfig, options: { log?: Logger; no
     log,
     async close() {
       services.register.afterEventsCommitted = null;
+      services.audit.close();
       await queues.close().catch(() => undefined);
       connection.disconnect();
       services.db.$client.close();

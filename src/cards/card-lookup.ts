@@ -3,12 +3,15 @@ import { parseCardNumber, type ParsedCardNumber } from "./card-number.ts";
 import type { CardQueries } from "./card-queries.ts";
 import { checkResultOf, chinaToday, toCardView, type CardRecord, type CardView, type CheckResult } from "./card-state.ts";
 import { requireIssueCount } from "./card-rules.ts";
+import type { AuditLog } from "../partners/audit-log.ts";
 
 export const MAX_BATCH_CHECKS = 1000;
 
-/** Who is asking: decides what of a card the answer may show. */
+/** Who is asking: decides what of a card the answer may show, and whom the audit names. */
 export interface Viewer {
   canReadLineage: boolean;
+  keyId?: string | null;
+  partnerId?: string | null;
 }
 
 export interface CardCheckView {
@@ -28,9 +31,28 @@ export class CardLookup {
   constructor(
     private readonly queries: CardQueries,
     private readonly now: () => Date = () => new Date(),
+    private readonly audit: AuditLog | null = null,
   ) {}
 
+  /** Every answer is audited (buffered: no write on the lookup's path). */
+  private audited(check: CardCheckView, viewer: Viewer): CardCheckView {
+    this.audit?.record({
+      kind: "CHECK",
+      keyId: viewer.keyId ?? null,
+      partnerId: viewer.partnerId ?? null,
+      number: check.parse.valid ? check.number : null,
+      version: check.parse.version,
+      result: check.result,
+    });
+    return check;
+  }
+
   checkCard(input: string, issueCountInput: number | null | undefined, viewer: Viewer): CardCheckView {
+    return this.audited(this.checkUnaudited(input, issueCountInput, viewer), viewer);
+  }
+
+  /** A check whose caller writes its own audit record (verification). */
+  checkUnaudited(input: string, issueCountInput: number | null | undefined, viewer: Viewer): CardCheckView {
     const issueCount = requireIssueCount(issueCountInput);
     const parse = parseCardNumber(input);
     const instances = parse.valid ? this.queries.instancesOf(parse.normalized!) : [];
@@ -51,7 +73,7 @@ export class CardLookup {
     const now = this.now();
     const today = chinaToday(now);
     const checkedAt = now.toISOString();
-    return parses.map((parse) => buildCheck(parse, found.get(parse.normalized ?? "") ?? [], undefined, viewer, today, checkedAt));
+    return parses.map((parse) => this.audited(buildCheck(parse, found.get(parse.normalized ?? "") ?? [], undefined, viewer, today, checkedAt), viewer));
   }
 }
 

@@ -22,6 +22,7 @@ export class CardQueries {
   readonly #byNumber;
   readonly #byNumbers;
   readonly #byPreviousNumber;
+  readonly #facts;
 
   constructor(db: HubDb) {
     const base = () => db.select(cardRecordColumns).from(cards).innerJoin(holders, eq(holders.id, cards.holderId));
@@ -33,6 +34,13 @@ export class CardQueries {
     this.#byNumbers = base()
       .where(sql`${cards.number} IN (SELECT value FROM json_each(${sql.placeholder("numbers")}))`)
       .orderBy(cards.number, desc(cards.issueCount))
+      .prepare();
+    this.#facts = db
+      .select({ englishNameDigest: holders.englishNameDigest, chineseNameDigest: holders.chineseNameDigest, birthDate: cards.birthDate })
+      .from(cards)
+      .innerJoin(holders, eq(holders.id, cards.holderId))
+      .where(eq(cards.number, sql.placeholder("number")))
+      .limit(1)
       .prepare();
     this.#byPreviousNumber = base()
       .where(eq(cards.previousNumber, sql.placeholder("number")))
@@ -60,6 +68,11 @@ export class CardQueries {
   /** Instances that name `number` as their previous number (the V2023 card of a switch). */
   successorsOf(number: string): CardRecord[] {
     return this.#byPreviousNumber.all({ number }) as CardRecord[];
+  }
+
+  /** What a verification compares against: the holder's name digests and the card's birth date. */
+  holderFacts(number: string): { englishNameDigest: string | null; chineseNameDigest: string | null; birthDate: string } | undefined {
+    return this.#facts.get({ number });
   }
 
   latestOf(number: string): CardRecord | undefined {

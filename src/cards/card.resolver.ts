@@ -1,4 +1,5 @@
-import { Arg, Authorized, Ctx, Int, Mutation, Query, Resolver } from "type-graphql";
+import { Arg, Authorized, Ctx, Int, Mutation, Query, Resolver, UseMiddleware } from "type-graphql";
+import { RateLimited } from "../http/rate-limit.middleware.ts";
 import type { HubContext } from "../http/context.ts";
 import { hasScope } from "../partners/roles.ts";
 import { issueCard } from "./card-issuing.ts";
@@ -11,7 +12,7 @@ import { IssueCardInput } from "./card.inputs.ts";
 import { Card, CardCheck, ParsedCardNumber } from "./card.types.ts";
 
 function viewerOf(ctx: HubContext): Viewer {
-  return { canReadLineage: hasScope(ctx.principal, "LINEAGE_READ") };
+  return { canReadLineage: hasScope(ctx.principal, "LINEAGE_READ"), keyId: ctx.principal?.keyId, partnerId: ctx.principal?.partnerId };
 }
 
 function view(ctx: HubContext, card: CardRecord): Card {
@@ -27,6 +28,7 @@ export class CardResolver {
   }
 
   @Authorized()
+  @UseMiddleware(RateLimited("check"))
   @Query(() => CardCheck, { description: "The status of one card: the instance asked for, else the latest." })
   checkCard(
     @Ctx() ctx: HubContext,
@@ -38,6 +40,7 @@ export class CardResolver {
   }
 
   @Authorized()
+  @UseMiddleware(RateLimited("check", (args) => (Array.isArray(args.numbers) ? args.numbers.length : 1)))
   @Query(() => [CardCheck], { description: "Up to 1,000 checks in one request; answers in input order, one per number." })
   checkCards(
     @Ctx() ctx: HubContext,

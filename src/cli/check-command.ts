@@ -9,6 +9,7 @@ export function runCheck(services: HubServices, number: string, opts: { issueCou
     issueCount = Number(opts.issueCount);
   }
   const check = services.lookup.checkCard(number, issueCount, { canReadLineage: true });
+  services.audit.flush(); // operators' checks are audited too; this process exits right after
   if (opts.json) {
     console.log(JSON.stringify(check, null, 2));
     return;

@@ -170,3 +170,22 @@ export const webhookDeliveries = sqliteTable(
     index("webhook_deliveries_sub_idx").on(table.subscriptionId, table.id),
   ],
 );
+
+/**
+ * Every check and verification: who asked, a keyed digest of the number (never the number), the
+ * version and the answer. Kept for AUDIT_RETENTION_DAYS.
+ */
+export const auditLog = sqliteTable(
+  "audit_log",
+  {
+    id: text("id").primaryKey(),
+    at: text("at").notNull(),
+    kind: text("kind").notNull(),
+    keyId: text("key_id"),
+    partnerId: text("partner_id"),
+    numberDigest: text("number_digest"),
+    version: text("version"),
+    result: text("result").notNull(),
+  },
+  (table) => [index("audit_log_at_idx").on(table.at), index("audit_log_partner_idx").on(table.partnerId, table.at)],
+);

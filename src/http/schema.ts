@@ -2,6 +2,7 @@ import "reflect-metadata";
 import type { GraphQLSchema } from "graphql";
 import { buildSchemaSync, type AuthChecker } from "type-graphql";
 import { CardResolver } from "../cards/card.resolver.ts";
+import { VerificationResolver } from "../cards/verification.resolver.ts";
 import { ChangesResolver } from "../events/changes.resolver.ts";
 import { requireAccess } from "../partners/access-rules.ts";
 import { PartnerResolver } from "../partners/partner.resolver.ts";
@@ -14,7 +15,7 @@ const authChecker: AuthChecker<HubContext> = ({ context, info }) => {
   return true;
 };
 
-export const RESOLVERS = [CardResolver, ChangesResolver, PartnerResolver, WebhookResolver] as const;
+export const RESOLVERS = [CardResolver, VerificationResolver, ChangesResolver, PartnerResolver, WebhookResolver] as const;
 
 let cached: GraphQLSchema | undefined;
 

@@ -14,6 +14,10 @@ const MATRIX: Record<string, { call: string; allowed: Caller[] }> = {
   parseCardNumber: { call: `{ parseCardNumber(number: "${V2023}") { valid } }`, allowed: EVERYONE },
   checkCard: { call: `{ checkCard(number: "${V2023}") { result } }`, allowed: ["ADMIN", "ISSUER", "VIEWER", "PARTNER", "PARTNER_ALL_SCOPES"] },
   checkCards: { call: `{ checkCards(numbers: ["${V2023}"]) { result } }`, allowed: ["ADMIN", "ISSUER", "VIEWER", "PARTNER", "PARTNER_ALL_SCOPES"] },
+  verifyHolder: {
+    call: `{ verifyHolder(input: { number: "${V2023}", englishName: "A B" }) { result auditId } }`,
+    allowed: ["ADMIN", "PARTNER", "PARTNER_ALL_SCOPES"],
+  },
   changes: { call: "{ changes { pageInfo { hasNextPage } } }", allowed: ["ADMIN", "ISSUER", "PARTNER", "PARTNER_NO_SCOPES", "PARTNER_ALL_SCOPES"] },
   me: { call: "{ me { id } }", allowed: EVERYONE },
   partners: { call: "{ partners { id } }", allowed: ["ADMIN", "VIEWER"] },
