@@ -13,7 +13,8 @@ export function laneOf(type: string): Lane {
 export const QUEUE_NAMES = {
   fanout: { urgent: "webhooks.fanout-urgent", bulk: "webhooks.fanout" },
   deliver: { urgent: "webhooks.deliver-urgent", bulk: "webhooks.deliver" },
-  expiry: "cards.expire",
+  /** Scheduled upkeep: the expiry sweep and the audit purge. */
+  maintenance: "hub.maintenance",
 } as const;
 
 export interface FanoutJob {

@@ -1,4 +1,4 @@
-import { Queue, Worker, type Processor } from "bullmq";
+import { Queue, Worker, type Job, type Processor } from "bullmq";
 import type { Redis } from "ioredis";
 import { expireDueCards } from "../src/cards/card-expiry.ts";
 import type { HubRuntime } from "../src/runtime.ts";
@@ -13,7 +13,7 @@ export interface WorkerHandle {
 
 /**
  * The worker role: drains the outbox, fans events out, delivers webhooks (urgent lane first, with
- * its own workers), and sweeps expired cards. close() lets in-flight attempts finish; anything
+ * its own workers), sweeps expired cards and purges audit records past retention. close() lets in-flight attempts finish; anything
  * not finished is retried by another worker once its lock lapses.
  */
 export async function startWorker(runtime: HubRuntime): Promise<WorkerHandle> {
@@ -32,23 +32,26 @@ export async function startWorker(runtime: HubRuntime): Promise<WorkerHandle> {
   };
   const fanout = createFanoutProcessor(services.db, services.fanout, queues);
   const deliver = createDeliverProcessor(attempts);
-  const expiryQueue = new Queue(QUEUE_NAMES.expiry, { connection, prefix });
-  expiryQueue.on("error", (error) => log({ level: "warn", msg: "queue error", queue: QUEUE_NAMES.expiry, error: String(error) }));
+  const maintenanceQueue = new Queue(QUEUE_NAMES.maintenance, { connection, prefix });
+  maintenanceQueue.on("error", (error) => log({ level: "warn", msg: "queue error", queue: QUEUE_NAMES.maintenance, error: String(error) }));
+  const maintenance = async (job: Job) =>
+    job.name === "audit.purge" ? services.audit.purge(config.limits.auditRetentionDays) : expireDueCards(services.register);
   const workers = [
     worker(QUEUE_NAMES.fanout.urgent, fanout, 4),
     worker(QUEUE_NAMES.fanout.bulk, fanout, 4),
     worker(QUEUE_NAMES.deliver.urgent, deliver, config.worker.concurrency),
     worker(QUEUE_NAMES.deliver.bulk, deliver, config.worker.concurrency),
-    worker(QUEUE_NAMES.expiry, async () => expireDueCards(services.register), 1),
+    worker(QUEUE_NAMES.maintenance, maintenance, 1),
   ];
-  await expiryQueue.upsertJobScheduler("cards.expire-sweep", { every: config.worker.expirySweepMs }, { name: "sweep" });
+  await maintenanceQueue.upsertJobScheduler("cards.expire-sweep", { every: config.worker.expirySweepMs }, { name: "cards.expire-sweep" });
+  await maintenanceQueue.upsertJobScheduler("audit.purge", { every: 6 * 3600 * 1000 }, { name: "audit.purge" });
   const poll = setInterval(() => relay.drain().catch(() => undefined), config.worker.outboxPollMs);
   relay.kick();
   return {
     async close() {
       clearInterval(poll);
       await Promise.all(workers.map((w) => w.close()));
-      await expiryQueue.close();
+      await maintenanceQueue.close();
       connection.disconnect();
     },
   };

@@ -4,6 +4,7 @@ import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/dis
 import { ApolloServerPluginUsageReportingDisabled } from "@apollo/server/plugin/disabled";
 import type { HubContext } from "./context.ts";
 import { formatHubError } from "./error-mapping.ts";
+import { queryLimitsPlugin } from "./query-limits.ts";
 import { buildHubSchema } from "./schema.ts";
 
 export type Logger = (entry: Record<string, unknown>) => void;
@@ -13,6 +14,13 @@ function errorLogPlugin(log: Logger): ApolloServerPlugin<HubContext> {
   return {
     async requestDidStart() {
       return {
+        async willSendResponse({ response, contextValue }) {
+          // The caller gets the request id in masked errors too, to quote when reporting them.
+          if (response.body.kind !== "single") return;
+          for (const error of response.body.singleResult.errors ?? []) {
+            if (error.extensions?.code === "INTERNAL_SERVER_ERROR") (error.extensions as Record<string, unknown>).requestId = contextValue.requestId;
+          }
+        },
         async didEncounterErrors({ errors, contextValue }) {
           for (const error of errors) {
             const shown = formatHubError({ message: error.message, extensions: error.extensions }, error);
@@ -27,8 +35,9 @@ function errorLogPlugin(log: Logger): ApolloServerPlugin<HubContext> {
 }
 
 export async function createApollo(options: { isProduction: boolean; log: Logger }): Promise<ApolloServer<HubContext>> {
+  const schema = buildHubSchema();
   const server = new ApolloServer<HubContext>({
-    schema: buildHubSchema(),
+    schema,
     introspection: !options.isProduction,
     formatError: formatHubError,
     includeStacktraceInErrorResponses: false,
@@ -38,6 +47,7 @@ export async function createApollo(options: { isProduction: boolean; log: Logger
       ApolloServerPluginLandingPageDisabled(),
       ApolloServerPluginUsageReportingDisabled(),
       errorLogPlugin(options.log),
+      queryLimitsPlugin(schema),
     ],
   });
   await server.start();
