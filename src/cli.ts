@@ -5,6 +5,8 @@ import { isHubError } from "./errors.ts";
 import { RedisUnavailableError } from "./redis/find-redis.ts";
 import { printBanner } from "./cli/banner.ts";
 import { runCheck } from "./cli/check-command.ts";
+import { runGenerate, type GenerateOptions } from "./cli/generate-command.ts";
+import { runImport } from "./cli/import-command.ts";
 import { INDUSTRIES } from "./partners/partner-service.ts";
 import { ROLES } from "./partners/roles.ts";
 import { startWorker, type WorkerHandle } from "../jobs/worker.ts";
@@ -83,6 +85,29 @@ function buildProgram(): Command {
     .option("--issue-count <n>", "the instance to check (from the chip)")
     .option("--json", "print the full answer as JSON")
     .action((number: string, opts: { issueCount?: string; json?: boolean }) => runCheck(openServices(loadConfig()), number, opts));
+  program
+    .command("import")
+    .description("load an NDJSON or CSV register file through the issuer rules; exit 3 when rows were rejected")
+    .argument("<file>", "the file (.ndjson or .csv; see README for the record format)")
+    .option("--format <format>", "ndjson or csv (default: from the file name)")
+    .option("--no-events", "first load of an empty register: log no events")
+    .option("--rejects <file>", "where rejected rows go (default FILE.rejects.ndjson)")
+    .action(async (file: string, opts: { format?: string; events: boolean; rejects?: string }) => {
+      const services = openServices(loadConfig());
+      const code = await runImport(services, file, opts);
+      services.db.$client.close();
+      process.exitCode = code;
+    });
+
+  program
+    .command("generate")
+    .description("write a deterministic synthetic register file (both versions, switches, lost, revoked, expired)")
+    .requiredOption("--cards <n>", "how many card instances")
+    .option("--seed <n>", "random seed", "1")
+    .option("--as-of <date>", "last date a card may start (default today in China)")
+    .option("--format <format>", "ndjson or csv (default: from --out, else ndjson)")
+    .option("--out <file>", "write here instead of standard output")
+    .action((opts: GenerateOptions) => runGenerate(opts));
   return program;
 }
 

@@ -1,5 +1,3 @@
-import { and, eq } from "drizzle-orm";
-import { cards, holders } from "../db/schema.ts";
 import { HubError } from "../errors.ts";
 import type { Sex } from "./card-number.ts";
 import { requireCardNumber, requireIssueCount, requirePlausibleValidity, requireText } from "./card-rules.ts";
@@ -87,32 +85,22 @@ export function issueCard(ctx: RegisterContext, input: IssueCardData): CardRecor
     if (existing) return repeatOf(ctx, existing, issuance);
     const at = ctx.now().toISOString();
     const holderId = instances.length > 0 ? reissueHolder(ctx, instances, issuance) : switchOrNewHolder(ctx, issuance, at);
-    ctx.db.update(holders).set(holderNames(issuance)).where(eq(holders.id, holderId)).run();
+    ctx.write.setHolderNames.run({ id: holderId, english: issuance.englishNameDigest, chinese: issuance.chineseNameDigest });
     for (const earlier of instances) {
       if (earlier.state === "VALID") ctx.changeCardState(earlier, "SUPERSEDED", "CARD_SUPERSEDED", at);
     }
     // A re-issue keeps the lineage link of the instance it replaces.
     const previousNumber = issuance.previousNumber ?? instances[0]?.previousNumber ?? null;
-    ctx.db.insert(cards).values({ ...issuance, previousNumber, holderId, state: "VALID", stateChangedAt: at, createdAt: at }).run();
+    const { englishNameDigest: _en, chineseNameDigest: _zh, ...row } = issuance;
+    ctx.write.insertCard.run({ ...row, previousNumber, holderId, at });
     const card = ctx.queries.latestOf(issuance.number)!;
     ctx.recordEvent("CARD_ISSUED", card, null, at);
     return card;
   });
 }
 
-function holderNames(issuance: Issuance) {
-  return {
-    englishNameDigest: issuance.englishNameDigest,
-    ...(issuance.chineseNameDigest ? { chineseNameDigest: issuance.chineseNameDigest } : {}),
-  };
-}
-
 function repeatOf(ctx: RegisterContext, existing: CardRecord, issuance: Issuance): CardRecord {
-  const stored = ctx.db
-    .select({ issueDigest: cards.issueDigest })
-    .from(cards)
-    .where(and(eq(cards.number, existing.number), eq(cards.issueCount, existing.issueCount)))
-    .get();
+  const stored = ctx.write.issueDigestOf.get({ number: existing.number, issueCount: existing.issueCount });
   if (stored?.issueDigest !== issuance.issueDigest) {
     throw new HubError("CONFLICT", `card ${existing.number} issue ${existing.issueCount} already exists with different details`);
   }
@@ -145,12 +133,7 @@ function reissueHolder(ctx: RegisterContext, instances: CardRecord[], issuance: 
 
 function switchOrNewHolder(ctx: RegisterContext, issuance: Issuance, at: string): number {
   if (issuance.previousNumber === null) {
-    const holder = ctx.db
-      .insert(holders)
-      .values({ status: "ACTIVE", statusChangedAt: at, currentNumber: issuance.number, createdAt: at })
-      .returning({ id: holders.id })
-      .get();
-    return holder.id;
+    return ctx.write.insertHolder.get({ at, number: issuance.number })!.id;
   }
   const previous = ctx.queries.instancesOf(issuance.previousNumber);
   if (previous.length === 0) {
@@ -161,7 +144,7 @@ function switchOrNewHolder(ctx: RegisterContext, issuance: Issuance, at: string)
     throw new HubError("CONFLICT", `${latest.number} has already been switched to another number`);
   }
   requireActiveHolder(latest);
-  ctx.db.update(holders).set({ currentNumber: issuance.number }).where(eq(holders.id, latest.holderId)).run();
+  ctx.write.setHolderCurrent.run({ id: latest.holderId, number: issuance.number });
   for (const old of previous) {
     if (old.state === "VALID") {
       ctx.changeCardState({ ...old, holderCurrentNumber: issuance.number }, "SUPERSEDED", "CARD_SUPERSEDED", at);

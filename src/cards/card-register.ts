@@ -1,5 +1,3 @@
-import { and, eq } from "drizzle-orm";
-import { cards, holders } from "../db/schema.ts";
 import { HubError } from "../errors.ts";
 import { requireCardNumber, requireIssueCount, requireText } from "./card-rules.ts";
 import { effectiveState, HOLDER_STATUSES, type CardRecord, type HolderStatus } from "./card-state.ts";
@@ -32,28 +30,27 @@ export function reportCardLost(ctx: RegisterContext, numberInput: string, issueC
   });
 }
 
-/** Revokes the latest instance of a number. Repeating with the same reason is a no-op. */
-export function revokeCard(ctx: RegisterContext, numberInput: string, reasonInput: string): CardRecord {
+/**
+ * Revokes the latest instance of a number (or the one `issueCount` names, for imports that
+ * replay history). Repeating with the same reason is a no-op.
+ */
+export function revokeCard(ctx: RegisterContext, numberInput: string, reasonInput: string, issueCountInput?: number | null): CardRecord {
   const number = requireCardNumber(numberInput, "number", ctx.now()).normalized;
   const reason = requireText(reasonInput, "reason", 500, true)!;
+  const issueCount = requireIssueCount(issueCountInput);
   return ctx.commit(() => {
-    const card = requireInstances(ctx, number)[0];
+    const instances = requireInstances(ctx, number);
+    const card = issueCount === undefined ? instances[0] : instances.find((c) => c.issueCount === issueCount);
+    if (!card) throw new HubError("NOT_FOUND", `card ${number} has no issue ${issueCount}`);
+    const instance = { number, issueCount: card.issueCount };
     if (card.state === "REVOKED") {
-      const stored = ctx.db
-        .select({ reason: cards.revocationReason })
-        .from(cards)
-        .where(and(eq(cards.number, number), eq(cards.issueCount, card.issueCount)))
-        .get();
+      const stored = ctx.write.revocationReasonOf.get(instance);
       if (stored?.reason === reason) return card;
       throw new HubError("CONFLICT", `card ${number} is already revoked for another reason`);
     }
-    ctx.db
-      .update(cards)
-      .set({ revocationReason: reason })
-      .where(and(eq(cards.number, number), eq(cards.issueCount, card.issueCount)))
-      .run();
+    ctx.write.setRevocationReason.run({ ...instance, reason });
     ctx.changeCardState(card, "REVOKED", "CARD_REVOKED", ctx.now().toISOString());
-    return ctx.queries.latestOf(number)!;
+    return ctx.queries.instancesOf(number).find((c) => c.issueCount === card.issueCount)!;
   });
 }
 
@@ -72,7 +69,7 @@ export function setHolderStatus(ctx: RegisterContext, numberInput: string, statu
       throw new HubError("CONFLICT", `the holder of ${number} is ${card.holderStatus}, which is final`);
     }
     const at = ctx.now().toISOString();
-    ctx.db.update(holders).set({ status, statusChangedAt: at, statusReason: reason }).where(eq(holders.id, card.holderId)).run();
+    ctx.write.setHolderStatus.run({ id: card.holderId, status, at, reason });
     const current = ctx.queries.latestOf(card.holderCurrentNumber)!;
     ctx.recordEvent("HOLDER_STATUS_CHANGED", current, effectiveState(current, ctx.today()), at, { previousHolderStatus: card.holderStatus });
     return ctx.queries.latestOf(number)!;

@@ -1,18 +1,23 @@
-import { and, eq } from "drizzle-orm";
 import { inTransaction, type HubDb } from "../db/client.ts";
-import { cards } from "../db/schema.ts";
-import { appendEvent } from "../events/event-log.ts";
 import type { EventData, EventType } from "../events/event-catalogue.ts";
 import type { Digester } from "../hub-secret.ts";
 import { CardQueries } from "./card-queries.ts";
 import { chinaToday, effectiveState, type CardRecord, type CardState } from "./card-state.ts";
+import { prepareRegisterStatements, type RegisterStatements } from "./register-statements.ts";
 
 /** What the register's write paths share: the store, its prepared reads, the digest key, a clock. */
 export class RegisterContext {
   readonly queries: CardQueries;
+  /** Prepared writes. */
+  readonly write: RegisterStatements;
   /** Called after a transaction that logged events has committed (the outbox relay's kick). */
   afterEventsCommitted: (() => void) | null = null;
-  #eventsLogged = 0;
+  /**
+   * Off only for the very first bulk load of an empty register (`import --no-events`): changes
+   * are still counted, but no events are logged, so partners are not sent the whole register.
+   */
+  eventsEnabled = true;
+  #changes = 0;
 
   constructor(
     readonly db: HubDb,
@@ -20,14 +25,20 @@ export class RegisterContext {
     readonly now: () => Date = () => new Date(),
   ) {
     this.queries = new CardQueries(db);
+    this.write = prepareRegisterStatements(db);
   }
 
   /** Runs `work` in one transaction; events it logged are announced once it has committed. */
   commit<T>(work: () => T): T {
-    const before = this.#eventsLogged;
+    const before = this.#changes;
     const result = inTransaction(this.db, work);
-    if (this.#eventsLogged !== before) this.afterEventsCommitted?.();
+    if (this.#changes !== before && this.eventsEnabled) this.afterEventsCommitted?.();
     return result;
+  }
+
+  /** How many state changes have been made through this context (imports tell created from unchanged). */
+  get changeCount(): number {
+    return this.#changes;
   }
 
   today(): string {
@@ -36,36 +47,34 @@ export class RegisterContext {
 
   /** Changes the stored state of one instance and logs the matching event, in the caller's transaction. */
   changeCardState(card: CardRecord, state: CardState, type: EventType, at: string, extra: Partial<EventData> = {}): void {
-    this.db
-      .update(cards)
-      .set({ state, stateChangedAt: at })
-      .where(and(eq(cards.number, card.number), eq(cards.issueCount, card.issueCount)))
-      .run();
+    this.write.setCardState.run({ state, at, number: card.number, issueCount: card.issueCount });
     // An expiry sweep records the stored state it replaces (reads already derived EXPIRED).
     const previous = state === "EXPIRED" ? card.state : effectiveState(card, this.today());
     this.recordEvent(type, { ...card, state }, previous, at, extra);
   }
 
   recordEvent(type: EventType, card: CardRecord, previousState: CardState | null, at: string, extra: Partial<EventData> = {}): number {
-    this.#eventsLogged += 1;
-    return appendEvent(this.db, {
+    this.#changes += 1;
+    if (!this.eventsEnabled) return 0;
+    const data: EventData = {
+      cardNumber: card.number,
+      issueCount: card.issueCount,
+      version: card.version,
+      state: effectiveState(card, this.today()),
+      previousState,
+      holderStatus: card.holderStatus,
+      validUntil: card.validUntil,
+      previousNumber: card.previousNumber,
+      currentNumber: card.holderCurrentNumber,
+      ...extra,
+    };
+    return this.write.insertEvent.get({
       type,
       cardNumber: card.number,
       issueCount: card.issueCount,
       holderId: card.holderId,
       occurredAt: at,
-      data: {
-        cardNumber: card.number,
-        issueCount: card.issueCount,
-        version: card.version,
-        state: effectiveState(card, this.today()),
-        previousState,
-        holderStatus: card.holderStatus,
-        validUntil: card.validUntil,
-        previousNumber: card.previousNumber,
-        currentNumber: card.holderCurrentNumber,
-        ...extra,
-      },
-    });
+      data: JSON.stringify(data),
+    })!.sequence;
   }
 }

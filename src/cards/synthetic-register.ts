@@ -128,7 +128,12 @@ function* endings(p: Picker, number: string, issueCount: number): Generator<Regi
  * and an `asOf` date (the last date a card may start).
  */
 export function* syntheticRegister(options: { holders: number; seed: number; asOf: string; reserved?: Iterable<string> }): Generator<RegisterOperation> {
+  for (const holder of syntheticHolders(options)) yield* holder;
+}
+
+/** The same register, one holder's operations at a time (endless when `holders` is Infinity). */
+export function* syntheticHolders(options: { holders: number; seed: number; asOf: string; reserved?: Iterable<string> }): Generator<RegisterOperation[]> {
   const picker = new Picker(seededRandom(options.seed));
   const taken = new Set<string>(options.reserved ?? []);
-  for (let i = 0; i < options.holders; i += 1) yield* holderOperations(picker, taken, options.asOf);
+  for (let i = 0; i < options.holders; i += 1) yield [...holderOperations(picker, taken, options.asOf)];
 }

@@ -23,7 +23,18 @@ export function openDatabase(file: string): HubDb {
   return db as HubDb;
 }
 
-/** Runs `work` in one SQLite transaction (BEGIN IMMEDIATE, so writers never deadlock). */
+const runners = new WeakMap<Database.Database, Database.Transaction<(work: () => unknown) => unknown>>();
+
+/**
+ * Runs `work` in one SQLite transaction (BEGIN IMMEDIATE, so writers never deadlock); inside
+ * another transaction it becomes a savepoint. One runner per connection: building a transaction
+ * function per call costs more than a small write.
+ */
 export function inTransaction<T>(db: HubDb, work: () => T): T {
-  return db.$client.transaction(work).immediate();
+  let runner = runners.get(db.$client);
+  if (!runner) {
+    runner = db.$client.transaction((fn: () => unknown) => fn());
+    runners.set(db.$client, runner);
+  }
+  return runner.immediate(work) as T;
 }

@@ -7,6 +7,7 @@ import {
   type GraphQLSchema,
   type OperationDefinitionNode,
   type SelectionSetNode,
+  getVariableValues,
 } from "graphql";
 import { getComplexity, simpleEstimator, type ComplexityEstimator } from "graphql-query-complexity";
 import type { HubContext } from "./context.ts";
@@ -66,6 +67,7 @@ export function checkQueryLimits(schema: GraphQLSchema, document: DocumentNode, 
   const { depth, aliases } = measure(operation.selectionSet, fragments, 1, new Set());
   if (depth > QUERY_LIMITS.maxDepth) throw tooComplex(`query is nested ${depth} levels deep; the limit is ${QUERY_LIMITS.maxDepth}`);
   if (aliases > QUERY_LIMITS.maxAliases) throw tooComplex(`query uses ${aliases} aliases; the limit is ${QUERY_LIMITS.maxAliases}`);
+  if (getVariableValues(schema, operation.variableDefinitions ?? [], variables).errors) return; // invalid variables: execution refuses them (400 BAD_USER_INPUT) before any resolver runs
   const complexity = getComplexity({
     schema,
     query: document,

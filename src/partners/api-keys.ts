@@ -64,7 +64,7 @@ export class ApiKeyService {
     if (input.role === "PARTNER" && !partnerId) {
       throw new HubError("BAD_USER_INPUT", "a PARTNER key needs a partnerId", { field: "partnerId" });
     }
-    if (partnerId && !this.db.select({ id: partners.id }).from(partners).where(eq(partners.id, partnerId)).get()) {
+    if (partnerId !== null && !this.db.select({ id: partners.id }).from(partners).where(eq(partners.id, partnerId)).get()) {
       throw new HubError("NOT_FOUND", `partner ${partnerId} does not exist`);
     }
     const scopes = requireScopes(input.role, input.scopes);

@@ -1,0 +1,151 @@
+import fs from "node:fs";
+import type { Readable } from "node:stream";
+import { parse as parseCsvLine } from "csv-parse/sync";
+import { sql } from "drizzle-orm";
+import type { RegisterContext } from "../cards/register-context.ts";
+import { HubError, isHubError } from "../errors.ts";
+import { RECORD_FIELDS, toImportRecord, type ImportRecord } from "./import-record.ts";
+import { readLines, type Line } from "./line-reader.ts";
+import { applyRecord } from "./record-apply.ts";
+
+export type ImportFormat = "ndjson" | "csv";
+
+export interface ImportProgress {
+  read: number;
+  created: number;
+  unchanged: number;
+  rejected: number;
+  bytes: number;
+}
+
+export interface ImportSummary extends Omit<ImportProgress, "bytes"> {
+  seconds: number;
+}
+
+export interface ImportOptions {
+  format: ImportFormat;
+  /** First load of an empty register: no events (partners are not sent the whole register). */
+  noEvents?: boolean;
+  /** Where rejected lines are written (line, code, message); null to skip. */
+  rejectsPath?: string | null;
+  onProgress?: (progress: ImportProgress) => void;
+  batchSize?: number;
+}
+
+interface Reject {
+  line: number;
+  code: string;
+  message: string;
+  number?: string;
+  errors?: unknown;
+}
+
+/** Turns one line into a record, or throws a HubError saying what is wrong with it. */
+function recordOf(line: Line, format: ImportFormat, header: string[] | null): ImportRecord {
+  if (line.text === null) throw new HubError("BAD_USER_INPUT", "line is not valid UTF-8 (convert the file to UTF-8)");
+  if (format === "ndjson") {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(line.text);
+    } catch {
+      throw new HubError("BAD_USER_INPUT", "line is not a complete JSON object (truncated?)");
+    }
+    return toImportRecord(raw);
+  }
+  let cells: string[];
+  try {
+    [cells] = parseCsvLine(line.text, { relax_column_count: true }) as string[][];
+  } catch {
+    throw new HubError("BAD_USER_INPUT", "line is not valid CSV");
+  }
+  if (cells.length !== header!.length) throw new HubError("BAD_USER_INPUT", `expected ${header!.length} columns, found ${cells.length}`);
+  return toImportRecord(Object.fromEntries(header!.map((name, i) => [name, cells[i]])));
+}
+
+function readHeader(line: Line): string[] {
+  const header = line.text === null ? [] : ((parseCsvLine(line.text) as string[][])[0] ?? []).map((h) => h.trim());
+  const unknown = header.filter((h) => !(RECORD_FIELDS as readonly string[]).includes(h));
+  if (header.length === 0 || unknown.length > 0) {
+    throw new HubError("BAD_USER_INPUT", `the CSV header must name fields from: ${RECORD_FIELDS.join(", ")}${unknown.length ? ` (unknown: ${unknown.join(", ")})` : ""}`);
+  }
+  return header;
+}
+
+function rejectOf(line: number, error: HubError, record: ImportRecord | null): Reject {
+  const errors = error.extensions.errors;
+  return { line, code: error.code, message: error.message, ...(record ? { number: record.card.number } : {}), ...(errors ? { errors } : {}) };
+}
+
+/**
+ * Streams an NDJSON or CSV file into the register through the same service code as the GraphQL
+ * mutations. Records are applied in batches of one transaction each, every record in its own
+ * savepoint: a bad record is rejected whole and never stops the import. Memory stays flat.
+ */
+export async function importStream(ctx: RegisterContext, input: Readable, options: ImportOptions): Promise<ImportSummary> {
+  const started = performance.now();
+  const progress: ImportProgress = { read: 0, created: 0, unchanged: 0, rejected: 0, bytes: 0 };
+  const rejects = options.rejectsPath ? fs.createWriteStream(options.rejectsPath) : null;
+  const batchSize = options.batchSize ?? 1000;
+  if (options.noEvents) requireEmptyRegister(ctx);
+  ctx.eventsEnabled = !options.noEvents;
+  let header: string[] | null = null;
+  let batch: { line: number; record: ImportRecord | null; error: HubError | null }[] = [];
+  const flush = () => {
+    applyBatch(ctx, batch, progress, (reject) => rejects?.write(`${JSON.stringify(reject)}\n`));
+    batch = [];
+    options.onProgress?.({ ...progress });
+  };
+  try {
+    for await (const line of readLines(input, (n) => (progress.bytes += n))) {
+      if (options.format === "csv" && header === null) {
+        header = readHeader(line);
+        continue;
+      }
+      progress.read += 1;
+      try {
+        batch.push({ line: line.number, record: recordOf(line, options.format, header), error: null });
+      } catch (error) {
+        if (!isHubError(error)) throw error;
+        batch.push({ line: line.number, record: null, error });
+      }
+      if (batch.length >= batchSize) flush();
+    }
+    flush();
+  } finally {
+    ctx.eventsEnabled = true;
+    await new Promise<void>((resolve) => (rejects ? rejects.end(resolve) : resolve()));
+  }
+  const { bytes: _bytes, ...counts } = progress;
+  return { ...counts, seconds: Math.round((performance.now() - started) / 10) / 100 };
+}
+
+function applyBatch(
+  ctx: RegisterContext,
+  batch: { line: number; record: ImportRecord | null; error: HubError | null }[],
+  progress: ImportProgress,
+  reject: (reject: Reject) => void,
+): void {
+  ctx.db.$client.transaction(() => {
+    for (const item of batch) {
+      if (item.error || !item.record) {
+        progress.rejected += 1;
+        reject(rejectOf(item.line, item.error!, null));
+        continue;
+      }
+      try {
+        if (applyRecord(ctx, item.record)) progress.created += 1;
+        else progress.unchanged += 1;
+      } catch (error) {
+        if (!isHubError(error)) throw error;
+        progress.rejected += 1;
+        reject(rejectOf(item.line, error, item.record));
+      }
+    }
+  })();
+}
+
+function requireEmptyRegister(ctx: RegisterContext): void {
+  if (ctx.db.get<{ one: number }>(sql`SELECT 1 AS one FROM cards LIMIT 1`)) {
+    throw new HubError("CONFLICT", "--no-events is only for the first load of an empty register");
+  }
+}
