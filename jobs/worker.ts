@@ -50,7 +50,10 @@ export async function startWorker(runtime: HubRuntime): Promise<WorkerHandle> {
   return {
     async close() {
       clearInterval(poll);
-      await Promise.all(workers.map((w) => w.close()));
+      // A graceful close waits for Redis; while it is unreachable, stop at once (jobs in flight
+      // are retried by another worker once their locks lapse).
+      const force = connection.status !== "ready";
+      await Promise.all(workers.map((w) => w.close(force)));
       await maintenanceQueue.close();
       connection.disconnect();
     },

@@ -25,6 +25,8 @@ async function startRoles(roles: { api: boolean; worker: boolean }): Promise<voi
   const stop = () => {
     if (stopping) return;
     stopping = true;
+    // In-flight deliveries get a grace period; whatever is unfinished then is retried later.
+    setTimeout(() => process.exit(0), 30_000).unref();
     Promise.all([api?.close(), worker?.close()])
       .then(() => runtime.close())
       .finally(() => process.exit(0));

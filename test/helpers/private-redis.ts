@@ -20,7 +20,12 @@ export class PrivateRedis {
   static async start(): Promise<PrivateRedis> {
     const redis = new PrivateRedis(await findFreePort(), tempDir("fpr-hub-private-redis-"));
     process.on("exit", redis.killOnExit);
-    await redis.start();
+    try {
+      await redis.start();
+    } catch (error) {
+      await redis.destroy();
+      throw error;
+    }
     return redis;
   }
 

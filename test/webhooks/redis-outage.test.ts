@@ -7,14 +7,15 @@ import { TestHub } from "../helpers/temp-hub.ts";
 
 /**
  * The outbox survives a Redis outage: while Redis is down, issuer mutations still commit at once
- * and their events wait undispatched in SQLite; once Redis is back, every committed event reaches
- * the subscriber, signed, and nothing else does.
+ * (and checks still answer), and their events wait undispatched in SQLite; once Redis is back,
+ * every committed event reaches the subscriber, signed, and nothing else does.
  */
 
 const CARDS = 30;
 const PER_REQUEST_TIMEOUT_MS = 5_000;
 
 const ISSUE = `mutation ($input: IssueCardInput!) { issueCard(input: $input) { number state } }`;
+const CHECK = `query ($number: String!) { checkCard(number: $number) { result } }`;
 const SUBSCRIBE = `mutation ($url: String!, $types: [EventType!]!) { createWebhookSubscription(url: $url, eventTypes: $types) { subscription { id } secret } }`;
 const ALL_TYPES = ["CARD_ISSUED", "CARD_SUPERSEDED", "CARD_REPORTED_LOST", "CARD_REVOKED", "CARD_EXPIRED", "HOLDER_STATUS_CHANGED"];
 
@@ -74,6 +75,10 @@ describe("webhook delivery across a Redis outage", () => {
       expect(answer.errors, `issueCard ${number}`).toBeUndefined();
       expect(answer.status).toBe(200);
       expect(answer.data.issueCard).toEqual({ number, state: "VALID" });
+      // Reads stay up too (their per-key rate limit is counted in Redis, with an in-memory fallback).
+      const check = await gqlWithin(hub, partner.secret, CHECK, { number });
+      expect(check.errors, `checkCard ${number}`).toBeUndefined();
+      expect(check.data.checkCard.result).toBe("VALID");
     }
 
     // Committed, and waiting in the outbox: nothing could be handed to BullMQ.

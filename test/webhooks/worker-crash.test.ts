@@ -61,7 +61,10 @@ class WorkerChild {
       },
       20_000,
       "the worker child starting",
-    );
+    ).catch(async (error: unknown) => {
+      await worker.stop("SIGKILL"); // never leave a half-started child behind
+      throw error;
+    });
     return worker;
   }
 
@@ -157,8 +160,11 @@ describe("webhook delivery across a worker crash", () => {
     await eventually(
       () => pending() === 0 && receivers.every((r) => [...committed].every((id) => r.ids().has(id))),
       40_000,
-      `every receiver having every event and no attempt left open (at kill ${atKill}/${total}, now ${distinctDelivered()}/${total}, ${pending()} open); worker log: ${second.log.slice(-1000)}`,
-    );
+      "every receiver having every event and no attempt left open",
+    ).catch((error: Error) => {
+      const state = `delivered ${atKill}/${total} at the kill, ${distinctDelivered()}/${total} now, ${pending()} attempts open`;
+      throw new Error(`${error.message} (${state}); worker log:\n${second.log.slice(-1500)}`);
+    });
 
     for (const receiver of receivers) {
       expect(receiver.ids()).toEqual(committed); // duplicates allowed (deduped on webhook-id), nothing unknown
