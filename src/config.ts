@@ -162,6 +162,13 @@ function readPrefix(env: Env): string {
   return raw;
 }
 
+function checkGuard(limits: HubConfig["limits"]): HubConfig["limits"] {
+  if (limits.verifySlowAfter >= limits.verifyBlockAfter) {
+    throw new ConfigError("VERIFY_SLOW_AFTER must be smaller than VERIFY_BLOCK_AFTER (verifications slow down before they are blocked)");
+  }
+  return limits;
+}
+
 export function loadConfig(env: Env = process.env): HubConfig {
   const isProduction = readNodeEnv(env);
   const dataDir = path.resolve(env.DATA_DIR || "./data");
@@ -185,7 +192,7 @@ export function loadConfig(env: Env = process.env): HubConfig {
       disableAfterMs: 5 * 86_400_000,
       disableAfterFailures: 20,
     },
-    limits: {
+    limits: checkGuard({
       checksPerMinute: readRoleLimits(env, "RATE_LIMIT_CHECKS", { ISSUER: 600_000, PARTNER: 120_000, ADMIN: 60_000, VIEWER: 600 }),
       verificationsPerMinute: readRoleLimits(env, "RATE_LIMIT_VERIFICATIONS", { ISSUER: 600, PARTNER: 1200, ADMIN: 600, VIEWER: 60 }),
       verifySlowAfter: readInt(env, "VERIFY_SLOW_AFTER", 3, 1, 1000),
@@ -193,7 +200,7 @@ export function loadConfig(env: Env = process.env): HubConfig {
       verifyBlockAfter: readInt(env, "VERIFY_BLOCK_AFTER", 10, 2, 1000),
       verifyBlockSeconds: readInt(env, "VERIFY_BLOCK_SECONDS", 3600, 1, 7 * 86_400),
       auditRetentionDays: readInt(env, "AUDIT_RETENTION_DAYS", 180, 1, 3650),
-    },
+    }),
     worker: {
       concurrency: readInt(env, "WORKER_CONCURRENCY", 32, 1, 512),
       outboxPollMs: readInt(env, "OUTBOX_POLL_MS", 1000, 10, 60_000),

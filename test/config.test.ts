@@ -1,0 +1,45 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "../src/config.ts";
+
+describe("configuration", () => {
+  it("has defaults for a development machine", () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({ port: 4000, host: "127.0.0.1", isProduction: false, demoSeed: true, redisUrl: null, queuePrefix: "fpr-hub" });
+    expect(config.webhooks.retryScheduleMs).toEqual([5000, 30_000, 120_000, 600_000, 1_800_000, 3_600_000, 10_800_000, 21_600_000, 43_200_000, 86_400_000]);
+    expect(config.databasePath.endsWith("data/fpr-hub.sqlite")).toBe(true);
+  });
+
+  it("turns production on: no demo seed, HUB_SECRET required", () => {
+    expect(() => loadConfig({ NODE_ENV: "production" })).toThrow(/HUB_SECRET is required/);
+    const config = loadConfig({ NODE_ENV: "production", HUB_SECRET: "s".repeat(32) });
+    expect(config).toMatchObject({ isProduction: true, demoSeed: false });
+  });
+
+  it("stops on an invalid value with a message naming the variable", () => {
+    const cases: [Record<string, string>, RegExp][] = [
+      [{ PORT: "eighty" }, /^PORT /],
+      [{ PORT: "70000" }, /^PORT /],
+      [{ NODE_ENV: "staging" }, /^NODE_ENV /],
+      [{ DEMO_SEED: "maybe" }, /^DEMO_SEED /],
+      [{ REDIS_URL: "http://x" }, /^REDIS_URL /],
+      [{ HUB_SECRET: "short" }, /^HUB_SECRET /],
+      [{ WEBHOOK_ALLOW_CIDRS: "10.0.0.0" }, /^WEBHOOK_ALLOW_CIDRS /],
+      [{ WEBHOOK_RETRY_SCHEDULE: "5 seconds" }, /^WEBHOOK_RETRY_SCHEDULE /],
+      [{ WORKER_CONCURRENCY: "0" }, /^WORKER_CONCURRENCY /],
+      [{ QUEUE_PREFIX: "a:b" }, /^QUEUE_PREFIX /],
+      [{ RATE_LIMIT_CHECKS: "KING=5" }, /^RATE_LIMIT_CHECKS /],
+      [{ VERIFY_SLOW_AFTER: "10", VERIFY_BLOCK_AFTER: "5" }, /^VERIFY_SLOW_AFTER /],
+      [{ AUDIT_RETENTION_DAYS: "-1" }, /^AUDIT_RETENTION_DAYS /],
+    ];
+    for (const [env, message] of cases) {
+      expect(() => loadConfig(env), JSON.stringify(env)).toThrow(ConfigError);
+      expect(() => loadConfig(env)).toThrow(message);
+    }
+  });
+
+  it("reads per-role limits and retry schedules", () => {
+    const config = loadConfig({ RATE_LIMIT_CHECKS: "PARTNER=5, VIEWER=7", WEBHOOK_RETRY_SCHEDULE: "20ms,1s,2m" });
+    expect(config.limits.checksPerMinute).toMatchObject({ PARTNER: 5, VIEWER: 7, ISSUER: 600_000 });
+    expect(config.webhooks.retryScheduleMs).toEqual([20, 1000, 120_000]);
+  });
+});
