@@ -13,9 +13,16 @@ export function laneOf(type: string): Lane {
 export const QUEUE_NAMES = {
   fanout: { urgent: "webhooks.fanout-urgent", bulk: "webhooks.fanout" },
   deliver: { urgent: "webhooks.deliver-urgent", bulk: "webhooks.deliver" },
+  /** Bulk imports uploaded over HTTP, one at a time. */
+  imports: "imports.run",
   /** Scheduled upkeep: the expiry sweep and the audit purge. */
   maintenance: "hub.maintenance",
 } as const;
+
+export interface ImportJob {
+  importId: string;
+  format: "ndjson" | "csv";
+}
 
 export interface FanoutJob {
   sequence: number;
@@ -45,6 +52,7 @@ export function workerConnection(url: string): Redis {
 export class HubQueues {
   readonly fanout: Record<Lane, Queue<FanoutJob>>;
   readonly deliver: Record<Lane, Queue<DeliverJob>>;
+  readonly imports: Queue<ImportJob>;
 
   constructor(
     readonly connection: Redis,
@@ -58,6 +66,12 @@ export class HubQueues {
     };
     this.fanout = { urgent: queue(QUEUE_NAMES.fanout.urgent), bulk: queue(QUEUE_NAMES.fanout.bulk) };
     this.deliver = { urgent: queue(QUEUE_NAMES.deliver.urgent), bulk: queue(QUEUE_NAMES.deliver.bulk) };
+    this.imports = queue(QUEUE_NAMES.imports);
+  }
+
+  /** Queues an uploaded file for import; the job id is the import id, so its state can be read back. */
+  async addImport(job: ImportJob): Promise<void> {
+    await this.imports.add("import", job, { jobId: job.importId, attempts: 1, removeOnComplete: { age: 7 * 86_400 }, removeOnFail: { age: 7 * 86_400 } });
   }
 
   /** Hands events to fan-out; the job id derives from the sequence, so a second hand-off adds nothing. */
@@ -76,7 +90,7 @@ export class HubQueues {
   }
 
   async close(): Promise<void> {
-    await Promise.all([...Object.values(this.fanout), ...Object.values(this.deliver)].map((q) => q.close()));
+    await Promise.all([...Object.values(this.fanout), ...Object.values(this.deliver), this.imports].map((q) => q.close()));
   }
 }
 

@@ -5,6 +5,7 @@ import type { HubRuntime } from "../src/runtime.ts";
 import { DeliveryAttempts } from "../src/webhooks/delivery-attempt.ts";
 import { createDeliverProcessor, retryDelay } from "./deliver-processor.ts";
 import { createFanoutProcessor } from "./fanout-processor.ts";
+import { createImportProcessor } from "./import-processor.ts";
 import { QUEUE_NAMES, workerConnection } from "./queues.ts";
 
 export interface WorkerHandle {
@@ -42,6 +43,7 @@ export async function startWorker(runtime: HubRuntime): Promise<WorkerHandle> {
     worker(QUEUE_NAMES.deliver.urgent, deliver, config.worker.concurrency),
     worker(QUEUE_NAMES.deliver.bulk, deliver, config.worker.concurrency),
     worker(QUEUE_NAMES.maintenance, maintenance, 1),
+    worker(QUEUE_NAMES.imports, createImportProcessor(services.register, config.dataDir), 1),
   ];
   await maintenanceQueue.upsertJobScheduler("cards.expire-sweep", { every: config.worker.expirySweepMs }, { name: "cards.expire-sweep" });
   await maintenanceQueue.upsertJobScheduler("audit.purge", { every: 6 * 3600 * 1000 }, { name: "audit.purge" });

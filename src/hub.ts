@@ -2,6 +2,7 @@ import type http from "node:http";
 import { sql } from "drizzle-orm";
 import { isRegisterEmpty, readDemoKeys, seedDemo, type DemoKeys } from "./demo/demo-seed.ts";
 import { createApollo } from "./http/apollo.ts";
+import { importRoutes } from "./imports/import-routes.ts";
 import { createHttpServer, listen, sendJson } from "./http/server.ts";
 import type { HubServices } from "./hub-services.ts";
 import type { HubRuntime } from "./runtime.ts";
@@ -43,7 +44,7 @@ export async function startApi(runtime: HubRuntime): Promise<ApiHandle> {
     demoKeys = isRegisterEmpty(services) ? seedDemo(services, config.dataDir) : readDemoKeys(config.dataDir);
   }
   const apollo = await createApollo({ isProduction: config.isProduction, log });
-  const server = createHttpServer({ apollo, services, routes: healthRoutes(runtime), log });
+  const server = createHttpServer({ apollo, services, routes: { ...healthRoutes(runtime), ...importRoutes(runtime) }, log });
   server.keepAliveTimeout = 65_000;
   const address = await listen(server, config.port, config.host);
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;

@@ -94,7 +94,7 @@ async function handleGraphQL(
 export interface HttpServerOptions {
   apollo: ApolloServer<HubContext>;
   services: HubServices;
-  /** Extra routes by exact path (health, dashboard, metrics). */
+  /** Extra routes by exact path (health, dashboard, metrics), or by prefix when the key ends in "/*". */
   routes: Record<string, RouteHandler>;
   log: (entry: Record<string, unknown>) => void;
 }
@@ -105,7 +105,10 @@ export function createHttpServer(options: HttpServerOptions): http.Server {
     const requestId = crypto.randomUUID();
     res.setHeader("x-request-id", requestId);
     const path = (req.url ?? "/").split("?")[0];
-    const route = path === "/graphql" ? (rq: http.IncomingMessage, rs: http.ServerResponse) => handleGraphQL(options.apollo, options.services, rq, rs, requestId) : options.routes[path];
+    const route =
+      path === "/graphql"
+        ? (rq: http.IncomingMessage, rs: http.ServerResponse) => handleGraphQL(options.apollo, options.services, rq, rs, requestId)
+        : findRoute(options.routes, path);
     if (!route) {
       sendError(res, 404, "NOT_FOUND", `no route ${path}; the API is at /graphql`);
       return;
@@ -118,6 +121,12 @@ export function createHttpServer(options: HttpServerOptions): http.Server {
   });
 }
 
+function findRoute(routes: Record<string, RouteHandler>, path: string): RouteHandler | undefined {
+  if (routes[path]) return routes[path];
+  const prefix = Object.keys(routes).find((key) => key.endsWith("/*") && path.startsWith(key.slice(0, -1)));
+  return prefix ? routes[prefix] : undefined;
+}
+
 export function listen(server: http.Server, port: number, host: string): Promise<AddressInfo> {
   return new Promise((resolve, reject) => {
     server.once("error", reject);
@@ -128,4 +137,4 @@ export function listen(server: http.Server, port: number, host: string): Promise
   });
 }
 
-export { sendJson };
+export { sendError, sendJson };

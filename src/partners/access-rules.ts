@@ -55,6 +55,10 @@ export const ACCESS_RULES: Readonly<Record<string, AccessRule>> = {
   createApiKey: ADMIN_ONLY,
   revokeApiKey: ADMIN_ONLY,
   runConformanceProbe: ADMIN_ONLY,
+
+  // Plain HTTP routes
+  "POST /imports": { roles: ["ISSUER", "ADMIN"] },
+  "GET /imports": { roles: ["ISSUER", "ADMIN"] },
 };
 
 export function isAllowed(rule: AccessRule | undefined, principal: Principal): boolean {
