@@ -133,7 +133,9 @@ function reissueHolder(ctx: RegisterContext, instances: CardRecord[], issuance: 
 
 function switchOrNewHolder(ctx: RegisterContext, issuance: Issuance, at: string): number {
   if (issuance.previousNumber === null) {
-    return ctx.write.insertHolder.get({ at, number: issuance.number })!.id;
+    const { number, version, provinceCode, nationality, validFrom } = issuance;
+    const v2023Since = version === "V2023" ? validFrom : null;
+    return ctx.write.insertHolder.get({ at, number, version, provinceCode, nationality, validFrom, v2023Since })!.id;
   }
   const previous = ctx.queries.instancesOf(issuance.previousNumber);
   if (previous.length === 0) {
@@ -144,7 +146,8 @@ function switchOrNewHolder(ctx: RegisterContext, issuance: Issuance, at: string)
     throw new HubError("CONFLICT", `${latest.number} has already been switched to another number`);
   }
   requireActiveHolder(latest);
-  ctx.write.setHolderCurrent.run({ id: latest.holderId, number: issuance.number });
+  const { number, version, provinceCode, nationality, validFrom } = issuance;
+  ctx.write.setHolderCurrent.run({ id: latest.holderId, number, version, provinceCode, nationality, validFrom });
   for (const old of previous) {
     if (old.state === "VALID") {
       ctx.changeCardState({ ...old, holderCurrentNumber: issuance.number }, "SUPERSEDED", "CARD_SUPERSEDED", at);

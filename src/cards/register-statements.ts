@@ -10,7 +10,17 @@ export function prepareRegisterStatements(db: HubDb) {
   return {
     insertHolder: db
       .insert(holders)
-      .values({ status: "ACTIVE", statusChangedAt: p("at"), currentNumber: p("number"), createdAt: p("at") })
+      .values({
+        status: "ACTIVE",
+        statusChangedAt: p("at"),
+        currentNumber: p("number"),
+        createdAt: p("at"),
+        currentVersion: p("version"),
+        provinceCode: p("provinceCode"),
+        nationality: p("nationality"),
+        since: p("validFrom"),
+        v2023Since: p("v2023Since"),
+      })
       .returning({ id: holders.id })
       .prepare(),
     setHolderNames: db
@@ -18,7 +28,18 @@ export function prepareRegisterStatements(db: HubDb) {
       .set({ englishNameDigest: sql`${p("english")}`, chineseNameDigest: sql`coalesce(${p("chinese")}, ${holders.chineseNameDigest})` })
       .where(eq(holders.id, p("id")))
       .prepare(),
-    setHolderCurrent: db.update(holders).set({ currentNumber: sql`${p("number")}` }).where(eq(holders.id, p("id"))).prepare(),
+    /** A V2017 → V2023 switch: the holder's current card, and the facts the rollout figures use. */
+    setHolderCurrent: db
+      .update(holders)
+      .set({
+        currentNumber: sql`${p("number")}`,
+        currentVersion: sql`${p("version")}`,
+        provinceCode: sql`${p("provinceCode")}`,
+        nationality: sql`${p("nationality")}`,
+        v2023Since: sql`coalesce(${holders.v2023Since}, ${p("validFrom")})`,
+      })
+      .where(eq(holders.id, p("id")))
+      .prepare(),
     setHolderStatus: db
       .update(holders)
       .set({ status: sql`${p("status")}`, statusChangedAt: sql`${p("at")}`, statusReason: sql`${p("reason")}` })

@@ -18,7 +18,14 @@ export const holders = sqliteTable("holders", {
   englishNameDigest: text("english_name_digest"),
   chineseNameDigest: text("chinese_name_digest"),
   createdAt: text("created_at").notNull(),
-});
+  // Facts of the current card, kept on the holder so rollout figures are one GROUP BY.
+  currentVersion: text("current_version"),
+  provinceCode: text("province_code"),
+  nationality: text("nationality"),
+  /** validFrom of the holder's first card, and of their first V2023 card. */
+  since: text("since"),
+  v2023Since: text("v2023_since"),
+}, (table) => [index("holders_status_idx").on(table.status)]);
 
 /** A card instance: the number plus its issue count (换证次数). */
 export const cards = sqliteTable(
@@ -188,4 +195,20 @@ export const auditLog = sqliteTable(
     result: text("result").notNull(),
   },
   (table) => [index("audit_log_at_idx").on(table.at), index("audit_log_partner_idx").on(table.partnerId, table.at)],
+);
+
+/** Conformance probes: a signed list of synthetic numbers, the partner's answers, the grade. */
+export const conformanceRuns = sqliteTable(
+  "conformance_runs",
+  {
+    id: text("id").primaryKey(),
+    partnerId: text("partner_id")
+      .notNull()
+      .references(() => partners.id),
+    state: text("state").notNull(),
+    startedAt: text("started_at").notNull(),
+    finishedAt: text("finished_at"),
+    detail: text("detail"),
+  },
+  (table) => [index("conformance_runs_partner_idx").on(table.partnerId, table.startedAt)],
 );

@@ -24,6 +24,8 @@ export interface PostResult {
   latencyMs: number;
   /** The first (at most) 256 characters of the response body, decoded as UTF-8. */
   bodySnippet: string;
+  /** The whole body read (up to maxResponseBytes), only when `keepBody` was asked for. */
+  body?: string;
 }
 
 export type DeliveryNetworkErrorKind = "timeout" | "connect" | "reset" | "other";
@@ -49,6 +51,8 @@ export interface PostOptions {
   timeoutMs: number;
   /** Stop reading the response body after this many bytes (the connection is then closed). */
   maxResponseBytes: number;
+  /** Keep the body read (up to maxResponseBytes) rather than a snippet: for answers the hub grades. */
+  keepBody?: boolean;
 }
 
 export const BODY_SNIPPET_CHARS = 256;
@@ -196,6 +200,7 @@ export function postPinned(target: PinnedTarget, options: PostOptions): Promise<
         settled = true;
         clearTimeout(timer);
         const result: PostResult = { status, retryAfter, latencyMs: elapsed(), bodySnippet: snippet(kept) };
+        if (options.keepBody) result.body = Buffer.concat(kept).toString("utf8");
         // Anything not read to the end closes the connection instead of returning it to the pool.
         if (!response.complete) response.destroy();
         resolve(result);
@@ -207,8 +212,9 @@ export function postPinned(target: PinnedTarget, options: PostOptions): Promise<
         const room = options.maxResponseBytes - readBytes;
         const part = chunk.length > room ? chunk.subarray(0, Math.max(room, 0)) : chunk;
         readBytes += part.length;
-        if (keptBytes < SNIPPET_BYTES && part.length > 0) {
-          const keep = part.subarray(0, SNIPPET_BYTES - keptBytes);
+        const keepLimit = options.keepBody ? options.maxResponseBytes : SNIPPET_BYTES;
+        if (keptBytes < keepLimit && part.length > 0) {
+          const keep = part.subarray(0, keepLimit - keptBytes);
           kept.push(keep);
           keptBytes += keep.length;
         }
