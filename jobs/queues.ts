@@ -13,6 +13,8 @@ export function laneOf(type: string): Lane {
 export const QUEUE_NAMES = {
   fanout: { urgent: "webhooks.fanout-urgent", bulk: "webhooks.fanout" },
   deliver: { urgent: "webhooks.deliver-urgent", bulk: "webhooks.deliver" },
+  /** Conformance probes of partners' endpoints. */
+  conformance: "coverage.conformance",
   /** Bulk imports uploaded over HTTP, one at a time. */
   imports: "imports.run",
   /** Scheduled upkeep: the expiry sweep and the audit purge. */
@@ -53,6 +55,7 @@ export class HubQueues {
   readonly fanout: Record<Lane, Queue<FanoutJob>>;
   readonly deliver: Record<Lane, Queue<DeliverJob>>;
   readonly imports: Queue<ImportJob>;
+  readonly conformance: Queue<{ runId: string }>;
 
   constructor(
     readonly connection: Redis,
@@ -67,6 +70,11 @@ export class HubQueues {
     this.fanout = { urgent: queue(QUEUE_NAMES.fanout.urgent), bulk: queue(QUEUE_NAMES.fanout.bulk) };
     this.deliver = { urgent: queue(QUEUE_NAMES.deliver.urgent), bulk: queue(QUEUE_NAMES.deliver.bulk) };
     this.imports = queue(QUEUE_NAMES.imports);
+    this.conformance = queue(QUEUE_NAMES.conformance);
+  }
+
+  async addConformanceProbe(runId: string): Promise<void> {
+    await this.conformance.add("probe", { runId }, { jobId: runId, attempts: 1 });
   }
 
   /** Queues an uploaded file for import; the job id is the import id, so its state can be read back. */
@@ -90,7 +98,7 @@ export class HubQueues {
   }
 
   async close(): Promise<void> {
-    await Promise.all([...Object.values(this.fanout), ...Object.values(this.deliver), this.imports].map((q) => q.close()));
+    await Promise.all([...Object.values(this.fanout), ...Object.values(this.deliver), this.imports, this.conformance].map((q) => q.close()));
   }
 }
 

@@ -44,6 +44,7 @@ export async function startWorker(runtime: HubRuntime): Promise<WorkerHandle> {
     worker(QUEUE_NAMES.deliver.bulk, deliver, config.worker.concurrency),
     worker(QUEUE_NAMES.maintenance, maintenance, 1),
     worker(QUEUE_NAMES.imports, createImportProcessor(services.register, config.dataDir), 1),
+    worker(QUEUE_NAMES.conformance, async (job: Job<{ runId: string }>) => (await services.conformance.run(job.data.runId)).state, 2),
   ];
   await maintenanceQueue.upsertJobScheduler("cards.expire-sweep", { every: config.worker.expirySweepMs }, { name: "cards.expire-sweep" });
   await maintenanceQueue.upsertJobScheduler("audit.purge", { every: 6 * 3600 * 1000 }, { name: "audit.purge" });

@@ -2,6 +2,10 @@ import type { HubQueues } from "../jobs/queues.ts";
 import { CardLookup } from "./cards/card-lookup.ts";
 import { HolderVerification } from "./cards/holder-verification.ts";
 import { AuditLog } from "./partners/audit-log.ts";
+import { ConformanceProbe } from "./coverage/conformance-probe.ts";
+import { CoverageService } from "./coverage/coverage-service.ts";
+import { DeliveryHealth } from "./coverage/delivery-health.ts";
+import { MigrationTimeline } from "./coverage/migration-timeline.ts";
 import type { RateLimits } from "./partners/rate-limits.ts";
 import { RegisterContext } from "./cards/register-context.ts";
 import type { HubDb } from "./db/client.ts";
@@ -30,6 +34,10 @@ export interface HubServices {
   fanout: FanoutQueries;
   dispatch: WebhookDispatch;
   audit: AuditLog;
+  coverage: CoverageService;
+  timeline: MigrationTimeline;
+  deliveryHealth: DeliveryHealth;
+  conformance: ConformanceProbe;
   verification: HolderVerification;
   /** Set once Redis is connected (api and worker); the CLI works without them. */
   queues: HubQueues | null;
@@ -38,7 +46,16 @@ export interface HubServices {
 
 export const DEFAULT_URL_POLICY: UrlPolicy = { requireHttps: false, allowCidrs: [] };
 
-export function createServices(db: HubDb, digester: Digester, now: () => Date = () => new Date(), urlPolicy = DEFAULT_URL_POLICY): HubServices {
+export interface ServiceSettings {
+  urlPolicy: UrlPolicy;
+  /** CloudEvents source and per-request timeout of probes. */
+  probe: { sourceUri: string; timeoutMs: number };
+}
+
+export const DEFAULT_SETTINGS: ServiceSettings = { urlPolicy: DEFAULT_URL_POLICY, probe: { sourceUri: "urn:fpr-hub", timeoutMs: 10_000 } };
+
+export function createServices(db: HubDb, digester: Digester, now: () => Date = () => new Date(), settings = DEFAULT_SETTINGS): HubServices {
+  const urlPolicy = settings.urlPolicy;
   const register = new RegisterContext(db, digester, now);
   const audit = new AuditLog(db, digester, now);
   const lookup = new CardLookup(register.queries, now, audit);
@@ -49,6 +66,10 @@ export function createServices(db: HubDb, digester: Digester, now: () => Date = 
     register,
     lookup,
     audit,
+    coverage: new CoverageService(db, now),
+    timeline: new MigrationTimeline(db, now),
+    deliveryHealth: new DeliveryHealth(db),
+    conformance: new ConformanceProbe(db, subscriptions, urlPolicy, settings.probe, now),
     verification: new HolderVerification(lookup, register.queries, digester, audit, () => services.limits),
     feed: new ChangeFeed(db),
     partners: new PartnerService(db, now),

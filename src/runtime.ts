@@ -14,8 +14,9 @@ export const jsonLogger: Logger = (entry) => process.stdout.write(`${JSON.string
 /** Opens the store and services on the configured data directory (no Redis: the CLI's view). */
 export function openServices(config: HubConfig, now?: () => Date): HubServices {
   const db = openDatabase(config.databasePath);
-  const policy = { requireHttps: config.isProduction, allowCidrs: config.webhookAllowCidrs };
-  return createServices(db, new Digester(resolveHubSecret(config)), now, policy);
+  const urlPolicy = { requireHttps: config.isProduction, allowCidrs: config.webhookAllowCidrs };
+  const probe = { sourceUri: config.sourceUri, timeoutMs: config.webhooks.timeoutMs };
+  return createServices(db, new Digester(resolveHubSecret(config)), now, { urlPolicy, probe });
 }
 
 /** What the api and worker roles share: services, Redis, the queues and the outbox relay. */

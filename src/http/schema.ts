@@ -2,6 +2,7 @@ import "reflect-metadata";
 import type { GraphQLSchema } from "graphql";
 import { buildSchemaSync, type AuthChecker } from "type-graphql";
 import { CardResolver } from "../cards/card.resolver.ts";
+import { CoverageResolver } from "../coverage/coverage.resolver.ts";
 import { VerificationResolver } from "../cards/verification.resolver.ts";
 import { ChangesResolver } from "../events/changes.resolver.ts";
 import { requireAccess } from "../partners/access-rules.ts";
@@ -15,7 +16,7 @@ const authChecker: AuthChecker<HubContext> = ({ context, info }) => {
   return true;
 };
 
-export const RESOLVERS = [CardResolver, VerificationResolver, ChangesResolver, PartnerResolver, WebhookResolver] as const;
+export const RESOLVERS = [CardResolver, VerificationResolver, ChangesResolver, PartnerResolver, WebhookResolver, CoverageResolver] as const;
 
 let cached: GraphQLSchema | undefined;
 

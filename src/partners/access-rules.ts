@@ -36,6 +36,7 @@ export const ACCESS_RULES: Readonly<Record<string, AccessRule>> = {
   migrationProgress: DASHBOARD,
   migrationTimeline: DASHBOARD,
   deliveryHealth: DASHBOARD,
+  conformanceRun: DASHBOARD,
 
   issueCard: ISSUER_ONLY,
   reportCardLost: ISSUER_ONLY,

@@ -43,15 +43,19 @@ export interface PartnerView {
 
 type PartnerRow = typeof partners.$inferSelect;
 
-/** The highest evidence held: a passed probe, then observed V2023 traffic, then a READY declaration. */
-export function coverageLevelOf(row: Pick<PartnerRow, "conformance" | "lastV2023CheckAt" | "declaredAdaptation">): CoverageLevel {
+/** Checks of existing V2023 numbers within this many days count as observed adaptation. */
+export const OBSERVED_WINDOW_DAYS = 30;
+
+/** The highest evidence held: a passed probe, then recent V2023 traffic, then a READY declaration. */
+export function coverageLevelOf(row: Pick<PartnerRow, "conformance" | "lastV2023CheckAt" | "declaredAdaptation">, now: Date): CoverageLevel {
   if (row.conformance === "PASSED") return "VERIFIED";
-  if (row.lastV2023CheckAt) return "OBSERVED";
+  const since = new Date(now.getTime() - OBSERVED_WINDOW_DAYS * 86_400_000).toISOString();
+  if (row.lastV2023CheckAt && row.lastV2023CheckAt >= since) return "OBSERVED";
   if (row.declaredAdaptation === "READY") return "DECLARED";
   return "NONE";
 }
 
-function toView(row: PartnerRow): PartnerView {
+function toView(row: PartnerRow, now: Date): PartnerView {
   return {
     id: row.id,
     name: row.name,
@@ -64,7 +68,7 @@ function toView(row: PartnerRow): PartnerView {
       lastV2023CheckAt: row.lastV2023CheckAt,
       conformance: row.conformance as ConformanceState,
       conformanceAt: row.conformanceAt,
-      level: coverageLevelOf(row),
+      level: coverageLevelOf(row, now),
     },
   };
 }
@@ -98,15 +102,29 @@ export class PartnerService {
       })
       .returning()
       .get();
-    return toView(row);
+    return toView(row, this.now());
   }
 
   get(id: string): PartnerView | null {
     const row = this.db.select().from(partners).where(eq(partners.id, id)).get();
-    return row ? toView(row) : null;
+    return row ? toView(row, this.now()) : null;
   }
 
   list(): PartnerView[] {
-    return this.db.select().from(partners).orderBy(asc(partners.createdAt), asc(partners.id)).all().map(toView);
+    const now = this.now();
+    return this.db.select().from(partners).orderBy(asc(partners.createdAt), asc(partners.id)).all().map((row) => toView(row, now));
+  }
+
+  /** The partner's own statement of how far it has adapted to V2023 numbers. */
+  declare(id: string, state: string): PartnerView {
+    if (!["NOT_STARTED", "IN_PROGRESS", "READY"].includes(state)) throw new HubError("BAD_USER_INPUT", "unknown adaptation state", { field: "state" });
+    const row = this.db
+      .update(partners)
+      .set({ declaredAdaptation: state, declaredAt: this.now().toISOString() })
+      .where(eq(partners.id, id))
+      .returning()
+      .get();
+    if (!row) throw new HubError("NOT_FOUND", `partner ${id} does not exist`);
+    return toView(row, this.now());
   }
 }

@@ -1,6 +1,6 @@
 import { Arg, Authorized, Ctx, ID, Mutation, Query, Resolver } from "type-graphql";
 import type { HubContext } from "../http/context.ts";
-import { IndustryEnum, RoleEnum, ScopeEnum } from "./partner.enums.ts";
+import { AdaptationStateEnum, IndustryEnum, RoleEnum, ScopeEnum } from "./partner.enums.ts";
 import { ApiKey, CreatedApiKey, Partner } from "./partner.types.ts";
 import type { Role } from "./roles.ts";
 
@@ -17,6 +17,15 @@ export class PartnerResolver {
   @Query(() => [Partner], { description: "Admin, viewer: every partner, oldest first." })
   partners(@Ctx() ctx: HubContext): Partner[] {
     return ctx.services.partners.list();
+  }
+
+  @Authorized()
+  @Mutation(() => Partner, { description: "Partner: declare how far your systems have adapted to V2023 numbers." })
+  declareAdaptation(
+    @Ctx() ctx: HubContext,
+    @Arg("state", () => AdaptationStateEnum, { description: "NOT_STARTED, IN_PROGRESS or READY." }) state: string,
+  ): Partner {
+    return ctx.services.partners.declare(ctx.principal!.partnerId!, state);
   }
 
   @Authorized()

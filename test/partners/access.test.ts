@@ -52,6 +52,13 @@ const MATRIX: Record<string, { call: string; allowed: Caller[] }> = {
   createPartner: { call: 'mutation { createPartner(name: "X", industry: RAIL) { id } }', allowed: ADMINS },
   createApiKey: { call: "mutation { createApiKey(role: VIEWER) { secret } }", allowed: ADMINS },
   revokeApiKey: { call: 'mutation { revokeApiKey(id: "key_missing") { id } }', allowed: ADMINS },
+  rolloutCoverage: { call: "{ rolloutCoverage(groupBy: INDUSTRY) { key } }", allowed: DASHBOARD },
+  migrationProgress: { call: "{ migrationProgress(groupBy: TOTAL) { key } }", allowed: DASHBOARD },
+  migrationTimeline: { call: "{ migrationTimeline(weeks: 4) { periodStart } }", allowed: DASHBOARD },
+  deliveryHealth: { call: "{ deliveryHealth { subscriptionId } }", allowed: DASHBOARD },
+  conformanceRun: { call: '{ conformanceRun(id: "run_missing") { id } }', allowed: DASHBOARD },
+  runConformanceProbe: { call: 'mutation { runConformanceProbe(partnerId: "prt_missing") { id } }', allowed: ADMINS },
+  declareAdaptation: { call: "mutation { declareAdaptation(state: IN_PROGRESS) { id } }", allowed: PARTNERS },
   webhookSubscriptions: { call: "{ webhookSubscriptions { id } }", allowed: WEBHOOK_MANAGERS },
   webhookDeliveries: { call: '{ webhookDeliveries(subscriptionId: "sub_missing") { id } }', allowed: WEBHOOK_MANAGERS },
   createWebhookSubscription: {

@@ -1,0 +1,130 @@
+import crypto from "node:crypto";
+import { eq } from "drizzle-orm";
+import { Webhook } from "standardwebhooks";
+import type { HubDb } from "../db/client.ts";
+import { conformanceRuns, partners, webhookSubscriptions } from "../db/schema.ts";
+import { HubError } from "../errors.ts";
+import { postPinned } from "../webhooks/pinned-post.ts";
+import type { SubscriptionService } from "../webhooks/subscription-service.ts";
+import { resolveDeliverableUrl, type UrlPolicy } from "../webhooks/url-safety.ts";
+import { probeItems, type ProbeItem } from "./probe-items.ts";
+
+export type ConformanceRunRow = typeof conformanceRuns.$inferSelect;
+export interface ConformanceRunView extends Omit<ConformanceRunRow, "detail"> {
+  detail: Record<string, unknown> | null;
+}
+
+export function toRunView(row: ConformanceRunRow): ConformanceRunView {
+  return { ...row, detail: row.detail ? (JSON.parse(row.detail) as Record<string, unknown>) : null };
+}
+
+const MAX_ANSWER_BYTES = 64 * 1024;
+
+/**
+ * The conformance probe: a signed `conformance.probe` event listing synthetic numbers goes to
+ * the partner's webhook endpoint; its system answers with a classification of each; the hub
+ * grades the answers PASSED or FAILED, item by item.
+ */
+export class ConformanceProbe {
+  constructor(
+    private readonly db: HubDb,
+    private readonly subscriptions: SubscriptionService,
+    private readonly policy: UrlPolicy,
+    private readonly settings: { sourceUri: string; timeoutMs: number },
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  /** Records a RUNNING run; the caller queues it for the worker. */
+  start(partnerId: string): ConformanceRunView {
+    if (!this.db.select({ id: partners.id }).from(partners).where(eq(partners.id, partnerId)).get()) {
+      throw new HubError("NOT_FOUND", `partner ${partnerId} does not exist`);
+    }
+    const startedAt = this.now().toISOString();
+    const row = this.db.transaction((tx) => {
+      tx.update(partners).set({ conformance: "RUNNING" }).where(eq(partners.id, partnerId)).run();
+      return tx.insert(conformanceRuns).values({ id: `run_${crypto.randomBytes(9).toString("base64url")}`, partnerId, state: "RUNNING", startedAt }).returning().get();
+    });
+    return toRunView(row);
+  }
+
+  get(id: string): ConformanceRunView | null {
+    const row = this.db.select().from(conformanceRuns).where(eq(conformanceRuns.id, id)).get();
+    return row ? toRunView(row) : null;
+  }
+
+  /** Sends the probe and grades the answer; always ends the run PASSED or FAILED. */
+  async run(runId: string): Promise<ConformanceRunView> {
+    const run = this.db.select().from(conformanceRuns).where(eq(conformanceRuns.id, runId)).get();
+    if (!run || run.state !== "RUNNING") return run ? toRunView(run) : (null as never);
+    const items = probeItems(this.lostInstance());
+    let detail: Record<string, unknown>;
+    try {
+      detail = await this.probe(run, items);
+    } catch (error) {
+      detail = { passed: false, error: error instanceof Error ? error.message : String(error), items: items.map(({ id, about, expected }) => ({ id, about, expected, got: null, ok: false })) };
+    }
+    return this.finish(run, detail);
+  }
+
+  private async probe(run: ConformanceRunRow, items: ProbeItem[]): Promise<Record<string, unknown>> {
+    const subscription = this.db.select().from(webhookSubscriptions).where(eq(webhookSubscriptions.partnerId, run.partnerId)).all().find((s) => s.status === "ACTIVE");
+    if (!subscription) throw new Error("the partner has no active webhook subscription to probe");
+    const body = JSON.stringify({
+      specversion: "1.0",
+      id: run.id,
+      source: this.settings.sourceUri,
+      type: "conformance.probe",
+      time: this.now().toISOString(),
+      datacontenttype: "application/json",
+      data: { runId: run.id, respondWith: '{"answers":[{"id":"p1","classification":"V2023|V2017|MALFORMED|NOT_FPR|REJECTED"}]}', items: items.map(({ id, number, issueCount }) => ({ id, number, ...(issueCount === undefined ? {} : { issueCount }) })) },
+    });
+    const at = this.now();
+    const signature = this.subscriptions.signingSecrets(subscription).map((secret) => new Webhook(secret).sign(run.id, at, body)).join(" ");
+    const target = await resolveDeliverableUrl(subscription.url, this.policy);
+    const result = await postPinned(target, {
+      headers: { "content-type": "application/cloudevents+json", "webhook-id": run.id, "webhook-timestamp": String(Math.floor(at.getTime() / 1000)), "webhook-signature": signature },
+      body,
+      timeoutMs: this.settings.timeoutMs,
+      maxResponseBytes: MAX_ANSWER_BYTES,
+      keepBody: true,
+    });
+    if (result.status < 200 || result.status >= 300) throw new Error(`the endpoint answered HTTP ${result.status}`);
+    return grade(items, result.body ?? "", subscription.url);
+  }
+
+  private lostInstance(): { number: string; lostIssue: number; validIssue: number } | null {
+    const row = this.db.$client
+      .prepare(`SELECT c.number AS number, c.issue_count AS lostIssue, n.issue_count AS validIssue FROM cards c
+        JOIN cards n ON n.number = c.number AND n.issue_count > c.issue_count AND n.state = 'VALID'
+        WHERE c.version = 'V2023' AND c.state = 'REPORTED_LOST' LIMIT 1`)
+      .get() as { number: string; lostIssue: number; validIssue: number } | undefined;
+    return row ?? null;
+  }
+
+  private finish(run: ConformanceRunRow, detail: Record<string, unknown>): ConformanceRunView {
+    const state = detail.passed ? "PASSED" : "FAILED";
+    const finishedAt = this.now().toISOString();
+    const row = this.db.transaction((tx) => {
+      tx.update(partners).set({ conformance: state, conformanceAt: finishedAt }).where(eq(partners.id, run.partnerId)).run();
+      return tx.update(conformanceRuns).set({ state, finishedAt, detail: JSON.stringify(detail) }).where(eq(conformanceRuns.id, run.id)).returning().get()!;
+    });
+    return toRunView(row);
+  }
+}
+
+/** Compares the partner's answers with the expected classes, item by item. */
+export function grade(items: ProbeItem[], answerText: string, url: string): Record<string, unknown> {
+  let answers = new Map<string, string>();
+  let error: string | null = null;
+  try {
+    const parsed = JSON.parse(answerText) as { answers?: { id?: unknown; classification?: unknown }[] };
+    answers = new Map((parsed.answers ?? []).map((a) => [String(a.id), String(a.classification)]));
+  } catch {
+    error = "the answer is not JSON of the form {\"answers\": [{\"id\": …, \"classification\": …}]}";
+  }
+  const graded = items.map(({ id, number, issueCount, about, expected }) => {
+    const got = answers.get(id) ?? null;
+    return { id, number, ...(issueCount === undefined ? {} : { issueCount }), about, expected, got, ok: got === expected };
+  });
+  return { passed: error === null && graded.every((item) => item.ok), endpoint: new URL(url).host, ...(error ? { error } : {}), items: graded };
+}

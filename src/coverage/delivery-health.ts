@@ -1,0 +1,49 @@
+import type { Statement } from "better-sqlite3";
+import type { HubDb } from "../db/client.ts";
+
+export interface DeliveryHealthView {
+  subscriptionId: string;
+  partnerName: string;
+  status: string;
+  delivered: number;
+  failed: number;
+  successRatio: number;
+  p50LatencyMs: number | null;
+  p99LatencyMs: number | null;
+}
+
+/** Per subscription: deliveries, failed attempts, and latency from event time to the 2xx. */
+export class DeliveryHealth {
+  readonly #totals: Statement;
+  readonly #latencyAt: Statement;
+
+  constructor(db: HubDb) {
+    this.#totals = db.$client.prepare(`
+      SELECT s.id AS subscriptionId, p.name AS partnerName, s.status AS status,
+             coalesce(sum(d.status = 'SUCCEEDED'), 0) AS delivered,
+             coalesce(sum(d.status IN ('FAILED', 'DEAD')), 0) AS failed
+      FROM webhook_subscriptions s
+      JOIN partners p ON p.id = s.partner_id
+      LEFT JOIN webhook_deliveries d ON d.subscription_id = s.id
+      GROUP BY s.id ORDER BY p.name, s.id`);
+    this.#latencyAt = db.$client.prepare(`
+      SELECT (julianday(delivered_at) - julianday(event_time)) * 86400000.0 AS ms
+      FROM webhook_deliveries WHERE subscription_id = @id AND status = 'SUCCEEDED'
+      ORDER BY ms LIMIT 1 OFFSET @offset`);
+  }
+
+  private percentile(id: string, delivered: number, p: number): number | null {
+    if (delivered === 0) return null;
+    const row = this.#latencyAt.get({ id, offset: Math.min(delivered - 1, Math.floor(p * delivered)) }) as { ms: number } | undefined;
+    return row ? Math.round(Math.max(0, row.ms) * 10) / 10 : null;
+  }
+
+  rows(): DeliveryHealthView[] {
+    return (this.#totals.all() as Omit<DeliveryHealthView, "successRatio" | "p50LatencyMs" | "p99LatencyMs">[]).map((row) => ({
+      ...row,
+      successRatio: row.delivered + row.failed === 0 ? 0 : Math.round((row.delivered / (row.delivered + row.failed)) * 10_000) / 10_000,
+      p50LatencyMs: this.percentile(row.subscriptionId, row.delivered, 0.5),
+      p99LatencyMs: this.percentile(row.subscriptionId, row.delivered, 0.99),
+    }));
+  }
+}
