@@ -2,6 +2,7 @@ import { execFile, spawn } from "node:child_process";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { redisUrl, uniquePrefix } from "../helpers/redis.ts";
 import { TEST_SECRET, tempDir } from "../helpers/temp-hub.ts";
 
 const run = promisify(execFile);
@@ -21,6 +22,9 @@ function cli(dataDir: string, ...args: string[]): Promise<Outcome> {
   );
 }
 
+// Each call starts a Node process that compiles the TypeScript sources: slow on a busy machine.
+const CLI_TIMEOUT = 180_000;
+
 describe("command line", () => {
   const dataDir = tempDir();
 
@@ -30,7 +34,7 @@ describe("command line", () => {
       expect(outcome.code, args.join(" ")).toBe(0);
       expect(outcome.stdout).toMatch(/Usage: fpr-hub/);
     }
-  });
+  }, CLI_TIMEOUT);
 
   it("creates a partner and a key whose secret is the last line, then revokes it", async () => {
     const partner = await cli(dataDir, "partner", "create", "--name", "Lakeside Hotels", "--industry", "ACCOMMODATION", "--province", "33");
@@ -46,7 +50,7 @@ describe("command line", () => {
     const revoked = await cli(dataDir, "key", "revoke", keyId);
     expect(revoked.code).toBe(0);
     expect(revoked.stdout).toContain(`revoked ${keyId}`);
-  });
+  }, CLI_TIMEOUT);
 
   it("fails with a one-line reason and a non-zero exit code", async () => {
     const cases: [string[], RegExp][] = [
@@ -65,7 +69,7 @@ describe("command line", () => {
       expect(outcome.stderr, args.join(" ")).toMatch(reason);
       expect(outcome.stderr).not.toMatch(/\n\s+at /);
     }
-  });
+  }, CLI_TIMEOUT);
 
   it("stops on an invalid configuration value, naming the variable", async () => {
     const outcome = await run(process.execPath, [BIN, "check", "911124198108030024"], {
@@ -73,7 +77,7 @@ describe("command line", () => {
     }).catch((error) => error);
     expect(outcome.code).toBe(1);
     expect(outcome.stderr).toMatch(/^fpr-hub: PORT must be/);
-  });
+  }, CLI_TIMEOUT);
 
   it("checks numbers: malformed, unknown", async () => {
     const malformed = await cli(dataDir, "check", "110101199003074258");
@@ -82,7 +86,7 @@ describe("command line", () => {
     expect(malformed.stdout).toMatch(/NOT_FOREIGNER_NUMBER/);
     const unknown = await cli(dataDir, "check", "911124198108030024", "--json");
     expect(JSON.parse(unknown.stdout)).toMatchObject({ result: "NOT_FOUND", recognized: false });
-  });
+  }, CLI_TIMEOUT);
 });
 
 describe("fpr-hub start", () => {
@@ -92,16 +96,16 @@ describe("fpr-hub start", () => {
 
   beforeAll(async () => {
     child = spawn(process.execPath, [BIN, "start"], {
-      env: { ...process.env, DATA_DIR: dataDir, PORT: "0", HUB_SECRET: "", NODE_ENV: "development", DEMO_SEED: "on" },
+      env: { ...process.env, DATA_DIR: dataDir, PORT: "0", HUB_SECRET: "", NODE_ENV: "development", DEMO_SEED: "on", REDIS_URL: redisUrl(), QUEUE_PREFIX: uniquePrefix() },
     });
     child.stdout!.on("data", (chunk) => (output += chunk));
     child.stderr!.on("data", (chunk) => (output += chunk));
-    const deadline = Date.now() + 60_000;
+    const deadline = Date.now() + 150_000;
     while (!/Stop with Ctrl-C/.test(output) && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 100));
-  });
+  }, 180_000);
   afterAll(() => {
     child.kill("SIGTERM");
-  });
+  }, CLI_TIMEOUT);
 
   it("seeds the demo register, prints the URL and demo keys, and answers with them", async () => {
     const url = /GraphQL\s+(http:\S+)/.exec(output)?.[1];
@@ -113,7 +117,7 @@ describe("fpr-hub start", () => {
       body: JSON.stringify({ query: '{ checkCard(number: "911124198108030024") { result } }' }),
     });
     expect(((await response.json()) as any).data.checkCard.result).toBe("VALID");
-  });
+  }, CLI_TIMEOUT);
 
   it("lets the CLI work while the hub runs", async () => {
     const outcome = await cli(dataDir, "check", "932682198501010017", "--issue-count", "0");
@@ -121,5 +125,5 @@ describe("fpr-hub start", () => {
     expect(outcome.stdout).toMatch(/REPORTED_LOST/);
     const created = await cli(dataDir, "partner", "create", "--name", "Rail", "--industry", "RAIL");
     expect(created.code).toBe(0);
-  });
+  }, CLI_TIMEOUT);
 });
