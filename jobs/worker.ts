@@ -24,6 +24,10 @@ export async function startWorker(runtime: HubRuntime): Promise<WorkerHandle> {
   const prefix = config.queuePrefix;
   const policy = { requireHttps: config.isProduction, allowCidrs: config.webhookAllowCidrs };
   const attempts = new DeliveryAttempts(services.db, services.subscriptions, policy, { sourceUri: config.sourceUri, ...config.webhooks });
+  attempts.onAttempt = (status, latencyMs) => {
+    runtime.metrics.deliveries.inc({ outcome: status });
+    if (latencyMs !== null) runtime.metrics.deliveryLatency.observe(Math.max(0, latencyMs) / 1000);
+  };
   const schedule = config.webhooks.retryScheduleMs;
   const common = { connection, prefix, lockDuration: config.worker.lockMs, stalledInterval: Math.max(1000, config.worker.lockMs) };
   const worker = <T>(name: string, processor: Processor<T>, concurrency: number) => {

@@ -1,8 +1,10 @@
 import type http from "node:http";
 import { sql } from "drizzle-orm";
 import { isRegisterEmpty, readDemoKeys, seedDemo, type DemoKeys } from "./demo/demo-seed.ts";
+import { dashboardRoutes } from "./dashboard/dashboard-routes.ts";
 import { createApollo } from "./http/apollo.ts";
 import { importRoutes } from "./imports/import-routes.ts";
+import { queueBoardRoutes } from "./http/queue-board.ts";
 import { createHttpServer, listen, sendJson } from "./http/server.ts";
 import type { HubServices } from "./hub-services.ts";
 import type { HubRuntime } from "./runtime.ts";
@@ -44,7 +46,9 @@ export async function startApi(runtime: HubRuntime): Promise<ApiHandle> {
     demoKeys = isRegisterEmpty(services) ? seedDemo(services, config.dataDir) : readDemoKeys(config.dataDir);
   }
   const apollo = await createApollo({ isProduction: config.isProduction, log });
-  const server = createHttpServer({ apollo, services, routes: { ...healthRoutes(runtime), ...importRoutes(runtime) }, log });
+  runtime.metrics.watch(runtime);
+  const routes = { ...healthRoutes(runtime), ...importRoutes(runtime), ...dashboardRoutes(), ...queueBoardRoutes(runtime), "/metrics": runtime.metrics.route() };
+  const server = createHttpServer({ apollo, services, routes, log });
   server.keepAliveTimeout = 65_000;
   const address = await listen(server, config.port, config.host);
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;

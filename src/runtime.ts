@@ -6,10 +6,10 @@ import { createServices, type HubServices } from "./hub-services.ts";
 import { Digester, resolveHubSecret } from "./hub-secret.ts";
 import { RateLimits } from "./partners/rate-limits.ts";
 import { findOrStartRedis, type RedisHandle } from "./redis/find-redis.ts";
+import { createLogger, type Logger } from "./http/logger.ts";
+import { HubMetrics } from "./http/metrics.ts";
 
-export type Logger = (entry: Record<string, unknown>) => void;
-
-export const jsonLogger: Logger = (entry) => process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...entry })}\n`);
+export type { Logger } from "./http/logger.ts";
 
 /** Opens the store and services on the configured data directory (no Redis: the CLI's view). */
 export function openServices(config: HubConfig, now?: () => Date): HubServices {
@@ -27,11 +27,12 @@ export interface HubRuntime {
   queues: HubQueues;
   relay: OutboxRelay;
   log: Logger;
+  metrics: HubMetrics;
   close(): Promise<void>;
 }
 
 export async function openRuntime(config: HubConfig, options: { log?: Logger; now?: () => Date } = {}): Promise<HubRuntime> {
-  const log = options.log ?? jsonLogger;
+  const log = options.log ?? createLogger();
   const redis = await findOrStartRedis({ redisUrl: config.redisUrl, dataDir: config.dataDir, log: (msg) => log({ level: "info", msg }) });
   const services = openServices(config, options.now);
   const connection = producerConnection(redis.url);
@@ -41,6 +42,11 @@ export async function openRuntime(config: HubConfig, options: { log?: Logger; no
   services.limits = new RateLimits(connection, config.queuePrefix, config.limits);
   const relay = new OutboxRelay(services.db, queues, log, options.now);
   services.register.afterEventsCommitted = () => relay.kick();
+  const metrics = new HubMetrics();
+  services.audit.onRecord = (entry) => {
+    if (entry.kind === "CHECK") metrics.checks.inc({ version: entry.version ?? "NONE", result: entry.result });
+    else metrics.verifications.inc({ result: entry.result });
+  };
   return {
     config,
     services,
@@ -48,6 +54,7 @@ export async function openRuntime(config: HubConfig, options: { log?: Logger; no
     queues,
     relay,
     log,
+    metrics,
     async close() {
       services.register.afterEventsCommitted = null;
       services.audit.close();

@@ -7,7 +7,7 @@ import { formatHubError } from "./error-mapping.ts";
 import { queryLimitsPlugin } from "./query-limits.ts";
 import { buildHubSchema } from "./schema.ts";
 
-export type Logger = (entry: Record<string, unknown>) => void;
+import type { Logger } from "./logger.ts";
 
 /** Logs unexpected errors with the request id the caller also receives; callers see a masked error. */
 function errorLogPlugin(log: Logger): ApolloServerPlugin<HubContext> {

@@ -105,6 +105,10 @@ export function createHttpServer(options: HttpServerOptions): http.Server {
     const requestId = crypto.randomUUID();
     res.setHeader("x-request-id", requestId);
     const path = (req.url ?? "/").split("?")[0];
+    const started = performance.now();
+    res.once("finish", () => {
+      options.log({ level: "debug", msg: "request", requestId, method: req.method, path, status: res.statusCode, ms: Math.round(performance.now() - started) });
+    });
     const route =
       path === "/graphql"
         ? (rq: http.IncomingMessage, rs: http.ServerResponse) => handleGraphQL(options.apollo, options.services, rq, rs, requestId)

@@ -60,6 +60,7 @@ export const ACCESS_RULES: Readonly<Record<string, AccessRule>> = {
   // Plain HTTP routes
   "POST /imports": { roles: ["ISSUER", "ADMIN"] },
   "GET /imports": { roles: ["ISSUER", "ADMIN"] },
+  queueBoard: ADMIN_ONLY,
 };
 
 export function isAllowed(rule: AccessRule | undefined, principal: Principal): boolean {

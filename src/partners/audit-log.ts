@@ -30,6 +30,8 @@ const EXISTING = new Set(["VALID", "EXPIRED", "SUPERSEDED", "REPORTED_LOST", "RE
  */
 export class AuditLog {
   #buffer: AuditRow[] = [];
+  /** Told of every record (metrics). */
+  onRecord: ((entry: AuditEntry) => void) | null = null;
   readonly #timer: NodeJS.Timeout;
 
   constructor(
@@ -56,6 +58,7 @@ export class AuditLog {
 
   /** Buffers a record; returns its id. */
   record(entry: AuditEntry): string {
+    this.onRecord?.(entry);
     const row = this.toRow(entry);
     this.#buffer.push(row);
     if (this.#buffer.length >= MAX_BUFFER) this.flush();

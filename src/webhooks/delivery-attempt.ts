@@ -53,6 +53,9 @@ export class DeliveryAttempts {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
+  /** Told of every finished attempt, with the time from the event to a 2xx (metrics). */
+  onAttempt: ((status: "SUCCEEDED" | "FAILED" | "DEAD", eventToDeliveryMs: number | null) => void) | null = null;
+
   async attempt(ref: DeliveryRef, isLast: boolean): Promise<AttemptOutcome> {
     const subscription = this.subscriptions.get(ref.subscriptionId);
     if (!subscription) return { kind: "skipped", reason: "subscription deleted" };
@@ -65,6 +68,7 @@ export class DeliveryAttempts {
     const retryable = outcome.status === null ? !outcome.refused : isRetryable(outcome.status);
     const status = ok ? "SUCCEEDED" : retryable && !isLast ? "FAILED" : "DEAD";
     this.finishAttempt(rowId, outcome, status);
+    this.onAttempt?.(status, ok ? this.now().getTime() - Date.parse(message.time) : null);
     if (ok) {
       this.subscriptions.recordSuccess(subscription.id);
       return { kind: "succeeded" };

@@ -1,0 +1,82 @@
+import type http from "node:http";
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import type { HubRuntime } from "../runtime.ts";
+import type { RouteHandler } from "./server.ts";
+
+/**
+ * Prometheus metrics. Counters and the latency histogram are kept by the process doing the work
+ * (`fpr-hub start` runs api and worker in one process, so /metrics shows both); backlog, queue
+ * depth and coverage gauges are read from the database and Redis at scrape time.
+ */
+export class HubMetrics {
+  readonly registry = new Registry();
+  readonly checks = new Counter({ name: "fpr_hub_card_checks_total", help: "Card checks by version and result.", labelNames: ["version", "result"], registers: [this.registry] });
+  readonly verifications = new Counter({ name: "fpr_hub_verifications_total", help: "Holder verifications by result.", labelNames: ["result"], registers: [this.registry] });
+  readonly deliveries = new Counter({ name: "fpr_hub_webhook_deliveries_total", help: "Webhook delivery attempts by outcome.", labelNames: ["outcome"], registers: [this.registry] });
+  readonly deliveryLatency = new Histogram({
+    name: "fpr_hub_webhook_delivery_latency_seconds",
+    help: "Time from an event to its 2xx webhook delivery.",
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 15, 60, 300, 3600],
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: "fpr_hub_" });
+  }
+
+  /** Scrape-time gauges over the runtime's database and queues. */
+  watch(runtime: HubRuntime): void {
+    const db = runtime.services.db.$client;
+    const registers = [this.registry];
+    new Gauge({
+      name: "fpr_hub_outbox_backlog",
+      help: "Committed events not yet handed to the queue.",
+      registers,
+      collect() {
+        this.set((db.prepare("SELECT count(*) AS n FROM events WHERE dispatched_at IS NULL").get() as { n: number }).n);
+      },
+    });
+    new Gauge({
+      name: "fpr_hub_queue_jobs",
+      help: "Jobs per queue and state.",
+      labelNames: ["queue", "state"],
+      registers,
+      async collect() {
+        const queues = [...Object.values(runtime.queues.fanout), ...Object.values(runtime.queues.deliver), runtime.queues.imports, runtime.queues.conformance];
+        for (const queue of queues) {
+          const counts = await queue.getJobCounts("waiting", "active", "delayed", "failed").catch(() => null);
+          for (const [state, n] of Object.entries(counts ?? {})) this.set({ queue: queue.name, state }, n);
+        }
+      },
+    });
+    new Gauge({
+      name: "fpr_hub_partners",
+      help: "Partners by strongest evidence of V2023 adaptation.",
+      labelNames: ["level"],
+      registers,
+      collect() {
+        for (const level of ["NONE", "DECLARED", "OBSERVED", "VERIFIED"]) this.set({ level }, 0);
+        for (const partner of runtime.services.partners.list()) this.inc({ level: partner.adaptation.level });
+      },
+    });
+    new Gauge({
+      name: "fpr_hub_holders",
+      help: "Active holders, and those on a V2023 card.",
+      labelNames: ["card"],
+      registers,
+      collect() {
+        const [total] = runtime.services.coverage.migrationProgress("TOTAL");
+        this.set({ card: "any" }, total?.activeHolders ?? 0);
+        this.set({ card: "V2023" }, total?.onV2023 ?? 0);
+      },
+    });
+  }
+
+  route(): RouteHandler {
+    return async (_req: http.IncomingMessage, res: http.ServerResponse) => {
+      const body = await this.registry.metrics();
+      res.writeHead(200, { "content-type": this.registry.contentType });
+      res.end(body);
+    };
+  }
+}
