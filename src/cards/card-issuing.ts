@@ -93,7 +93,20 @@ export function issueCard(ctx: RegisterContext, input: IssueCardData): CardRecor
     const previousNumber = issuance.previousNumber ?? instances[0]?.previousNumber ?? null;
     const { englishNameDigest: _en, chineseNameDigest: _zh, ...row } = issuance;
     ctx.write.insertCard.run({ ...row, previousNumber, holderId, at });
-    const card = ctx.queries.latestOf(issuance.number)!;
+    // Every path to here leaves an ACTIVE holder whose current number is this one.
+    const card: CardRecord = {
+      number: issuance.number,
+      issueCount: issuance.issueCount,
+      version: issuance.version,
+      state: "VALID",
+      validFrom: issuance.validFrom,
+      validUntil: issuance.validUntil,
+      stateChangedAt: at,
+      previousNumber,
+      holderId,
+      holderStatus: "ACTIVE",
+      holderCurrentNumber: issuance.number,
+    };
     ctx.recordEvent("CARD_ISSUED", card, null, at);
     return card;
   });

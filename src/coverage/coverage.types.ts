@@ -56,10 +56,10 @@ export class MigrationPoint {
   @Field(() => DateScalar, { description: "Monday the week starts (dates in China)." })
   periodStart!: string;
 
-  @Field(() => Int, { description: "Active holders at the end of the week (by card validity dates)." })
+  @Field(() => Int, { description: "Active holders at the end of the week: counted from their first card's validFrom until their residence ended." })
   activeHolders!: number;
 
-  @Field(() => Int, { description: "Of those, holders on a V2023 card." })
+  @Field(() => Int, { description: "Of those, holders on a V2023 card (from their first V2023 card's validFrom)." })
   onV2023!: number;
 }
 
@@ -74,13 +74,13 @@ export class DeliveryHealthRow {
   @Field(() => SubscriptionStatusEnum, { description: "Whether it receives deliveries." })
   status!: string;
 
-  @Field(() => Int, { description: "Attempts answered 2xx." })
+  @Field(() => Int, { description: "Events delivered (answered 2xx)." })
   delivered!: number;
 
-  @Field(() => Int, { description: "Attempts that failed (to be retried or dead)." })
+  @Field(() => Int, { description: "Events attempted but not delivered: waiting for a retry, or dead." })
   failed!: number;
 
-  @Field(() => Float, { description: "delivered / (delivered + failed); 0 before any attempt." })
+  @Field(() => Float, { description: "delivered / (delivered + failed); 0 before any delivery was attempted." })
   successRatio!: number;
 
   @Field(() => Float, { nullable: true, description: "Median time from the event to the 2xx, in milliseconds." })

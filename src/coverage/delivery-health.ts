@@ -12,7 +12,10 @@ export interface DeliveryHealthView {
   p99LatencyMs: number | null;
 }
 
-/** Per subscription: deliveries, failed attempts, and latency from event time to the 2xx. */
+/**
+ * Per subscription, counted in events (not attempts): delivered, not (yet) delivered, and the
+ * latency from event time to the 2xx.
+ */
 export class DeliveryHealth {
   readonly #totals: Statement;
   readonly #latencyAt: Statement;
@@ -20,8 +23,8 @@ export class DeliveryHealth {
   constructor(db: HubDb) {
     this.#totals = db.$client.prepare(`
       SELECT s.id AS subscriptionId, p.name AS partnerName, s.status AS status,
-             coalesce(sum(d.status = 'SUCCEEDED'), 0) AS delivered,
-             coalesce(sum(d.status IN ('FAILED', 'DEAD')), 0) AS failed
+             count(DISTINCT CASE WHEN d.status = 'SUCCEEDED' THEN d.event_id END) AS delivered,
+             count(DISTINCT d.event_id) - count(DISTINCT CASE WHEN d.status = 'SUCCEEDED' THEN d.event_id END) AS failed
       FROM webhook_subscriptions s
       JOIN partners p ON p.id = s.partner_id
       LEFT JOIN webhook_deliveries d ON d.subscription_id = s.id

@@ -1,5 +1,5 @@
 import crypto from "node:crypto";
-import { asc, eq } from "drizzle-orm";
+import { asc, eq, sql } from "drizzle-orm";
 import type { HubDb } from "../db/client.ts";
 import { partners } from "../db/schema.ts";
 import { HubError } from "../errors.ts";
@@ -112,7 +112,7 @@ export class PartnerService {
 
   list(): PartnerView[] {
     const now = this.now();
-    return this.db.select().from(partners).orderBy(asc(partners.createdAt), asc(partners.id)).all().map((row) => toView(row, now));
+    return this.db.select().from(partners).orderBy(asc(partners.createdAt), sql`rowid`).all().map((row) => toView(row, now));
   }
 
   /** The partner's own statement of how far it has adapted to V2023 numbers. */

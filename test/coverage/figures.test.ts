@@ -76,7 +76,7 @@ describe("rollout figures", () => {
     const receiver = await TestReceiver.start();
     try {
       let calls = 0;
-      receiver.respond = () => (++calls % 3 === 0 ? { status: 503 } : { status: 204 });
+      receiver.respond = ({ attempt }) => (++calls, attempt === 1 ? { status: 503 } : { status: 204 });
       const partner = hub.partnerKey(ALL_EVENTS_NO_LINEAGE);
       const sub = await subscribe(hub, partner.secret, receiver.url, ["CARD_ISSUED"]);
       const ours = Array.from({ length: 6 }, (_, i) => v2023(500 + i));
@@ -90,10 +90,22 @@ describe("rollout figures", () => {
       const [row] = (await hub.gql(viewer, "{ deliveryHealth { subscriptionId partnerName status delivered failed successRatio p50LatencyMs p99LatencyMs } }")).data.deliveryHealth.filter(
         (r: any) => r.subscriptionId === sub.id,
       );
-      const delivered = receiver.received.length;
-      expect(row).toMatchObject({ partnerName: "Test Hotel", status: "ACTIVE", delivered, failed: calls - delivered });
-      expect(row.failed).toBeGreaterThan(0);
-      expect(row.successRatio).toBeCloseTo(delivered / calls, 3);
+      // Counted in events, not attempts: an event retried into success counts once, as delivered.
+      const delivered = receiver.ids().size;
+      const attempted = receiver.attempts.size;
+      expect(delivered).toBe(attempted);
+      expect(calls).toBe(2 * attempted);
+      expect(row).toMatchObject({ partnerName: "Test Hotel", status: "ACTIVE", delivered, failed: 0, successRatio: 1 });
+      const gone = hub.partnerKey(ALL_EVENTS_NO_LINEAGE);
+      const dead = await TestReceiver.start();
+      dead.respond = () => ({ status: 400 });
+      const deadSub = await subscribe(hub, gone.secret, dead.url, ["CARD_REVOKED"]);
+      await hub.gql(hub.key("ISSUER"), `mutation { revokeCard(number: "${ours[0]}", reason: "x") { state } }`);
+      await dead.waitFor(() => dead.attempts.size === 1);
+      await new Promise((r) => setTimeout(r, 200));
+      const health = (await hub.gql(viewer, "{ deliveryHealth { subscriptionId delivered failed successRatio p50LatencyMs } }")).data.deliveryHealth;
+      expect(health.find((r: any) => r.subscriptionId === deadSub.id)).toEqual({ subscriptionId: deadSub.id, delivered: 0, failed: 1, successRatio: 0, p50LatencyMs: null });
+      await dead.close();
       expect(row.p50LatencyMs).toBeGreaterThanOrEqual(0);
       expect(row.p99LatencyMs).toBeGreaterThanOrEqual(row.p50LatencyMs);
     } finally {
