@@ -17,6 +17,8 @@ export interface HubConfig {
   demoSeed: boolean;
   /** CloudEvents `source` of this hub; `HUB_SOURCE_URI`. */
   sourceUri: string;
+  /** pino log level; `LOG_LEVEL`, default info. */
+  logLevel: string;
   /** BullMQ key prefix; `QUEUE_PREFIX`, default `fpr-hub`. Separate hubs sharing one Redis need their own. */
   queuePrefix: string;
   webhooks: {
@@ -156,6 +158,14 @@ function readRoleLimits(env: Env, name: string, defaults: Record<string, number>
   return limits;
 }
 
+function readLogLevel(env: Env): string {
+  const raw = env.LOG_LEVEL || "info";
+  if (!["fatal", "error", "warn", "info", "debug", "trace", "silent"].includes(raw)) {
+    throw new ConfigError(`LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "${raw}"`);
+  }
+  return raw;
+}
+
 function readPrefix(env: Env): string {
   const raw = env.QUEUE_PREFIX || "fpr-hub";
   if (!/^[A-Za-z0-9_-]{1,40}$/.test(raw)) throw new ConfigError(`QUEUE_PREFIX must be 1 to 40 letters, digits, _ or -, got "${raw}"`);
@@ -186,6 +196,7 @@ export function loadConfig(env: Env = process.env): HubConfig {
     demoSeed: readBoolean(env, "DEMO_SEED", !isProduction),
     sourceUri: env.HUB_SOURCE_URI || `urn:fpr-hub:${host}:${port}`,
     queuePrefix: readPrefix(env),
+    logLevel: readLogLevel(env),
     webhooks: {
       retryScheduleMs: readSchedule(env),
       timeoutMs: readInt(env, "WEBHOOK_TIMEOUT_MS", 10_000, 100, 60_000),

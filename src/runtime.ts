@@ -32,7 +32,7 @@ export interface HubRuntime {
 }
 
 export async function openRuntime(config: HubConfig, options: { log?: Logger; now?: () => Date } = {}): Promise<HubRuntime> {
-  const log = options.log ?? createLogger();
+  const log = options.log ?? createLogger(config.logLevel);
   const redis = await findOrStartRedis({ redisUrl: config.redisUrl, dataDir: config.dataDir, log: (msg) => log({ level: "info", msg }) });
   const services = openServices(config, options.now);
   const connection = producerConnection(redis.url);

@@ -9,7 +9,7 @@ const REDACT = ["authorization", "secret", "*.secret", "headers.authorization", 
  * Structured JSON logs (pino) on standard output. Entries carry a request id where there is one;
  * secrets and names are redacted by field name, and nothing logs request bodies or headers.
  */
-export function createLogger(level = process.env.LOG_LEVEL ?? "info"): Logger {
+export function createLogger(level: string): Logger {
   const logger = pino({ level, base: { service: "fpr-hub" }, redact: { paths: REDACT, censor: "[redacted]" }, timestamp: pino.stdTimeFunctions.isoTime });
   return (entry) => {
     const { level: entryLevel = "info", msg, ...rest } = entry as { level?: string; msg?: string };
