@@ -2,6 +2,7 @@ import type http from "node:http";
 import { sql } from "drizzle-orm";
 import { isRegisterEmpty, readDemoKeys, seedDemo, type DemoKeys } from "./demo/demo-seed.ts";
 import { dashboardRoutes } from "./dashboard/dashboard-routes.ts";
+import { seedDemoEvidence } from "./demo/demo-evidence.ts";
 import { createApollo } from "./http/apollo.ts";
 import { importRoutes } from "./imports/import-routes.ts";
 import { queueBoardRoutes } from "./http/queue-board.ts";
@@ -43,7 +44,12 @@ export async function startApi(runtime: HubRuntime): Promise<ApiHandle> {
   const { config, services, log } = runtime;
   let demoKeys: DemoKeys | null = null;
   if (config.demoSeed) {
-    demoKeys = isRegisterEmpty(services) ? seedDemo(services, config.dataDir) : readDemoKeys(config.dataDir);
+    if (isRegisterEmpty(services)) {
+      demoKeys = seedDemo(services, config.dataDir);
+      seedDemoEvidence(services);
+    } else {
+      demoKeys = readDemoKeys(config.dataDir);
+    }
   }
   const apollo = await createApollo({ isProduction: config.isProduction, log });
   runtime.metrics.watch(runtime);
