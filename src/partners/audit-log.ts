@@ -73,7 +73,8 @@ export class AuditLog {
   }
 
   flush(): void {
-    if (this.#buffer.length === 0) return;
+    // A closed database (shutdown) keeps nothing more; the records still buffered are dropped.
+    if (this.#buffer.length === 0 || !this.db.$client.open) return;
     const rows = this.#buffer;
     this.#buffer = [];
     this.db.$client.transaction(() => {
