@@ -1,14 +1,9 @@
 import { Queue, type JobsOptions } from "bullmq";
 import { Redis } from "ioredis";
-import type { EventType } from "../src/events/event-catalogue.ts";
 
-/** Revocations and loss reports take their own lane, so bulk traffic never delays them. */
-export type Lane = "urgent" | "bulk";
-const URGENT_TYPES: ReadonlySet<string> = new Set<EventType>(["CARD_REVOKED", "CARD_REPORTED_LOST"]);
+import { laneOf, type Lane } from "../src/events/lanes.ts";
 
-export function laneOf(type: string): Lane {
-  return URGENT_TYPES.has(type) ? "urgent" : "bulk";
-}
+export { laneOf, type Lane };
 
 export const QUEUE_NAMES = {
   fanout: { urgent: "webhooks.fanout-urgent", bulk: "webhooks.fanout" },

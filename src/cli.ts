@@ -9,13 +9,15 @@ import { runGenerate, type GenerateOptions } from "./cli/generate-command.ts";
 import { runImport } from "./cli/import-command.ts";
 import { INDUSTRIES } from "./partners/partner-service.ts";
 import { ROLES } from "./partners/roles.ts";
-import { startWorker, type WorkerHandle } from "../jobs/worker.ts";
-import { startApi, type ApiHandle } from "./hub.ts";
-import { openRuntime, openServices } from "./runtime.ts";
+import type { WorkerHandle } from "../jobs/worker.ts";
+import type { ApiHandle } from "./hub.ts";
+import { openServices } from "./open-services.ts";
 
 /** Starts the chosen roles on one runtime; SIGTERM lets in-flight work finish, then exits. */
 async function startRoles(roles: { api: boolean; worker: boolean }): Promise<void> {
   const config = loadConfig();
+  // Loaded here: the other commands need neither GraphQL nor BullMQ, and start faster without.
+  const [{ openRuntime }, { startApi }, { startWorker }] = await Promise.all([import("./runtime.ts"), import("./hub.ts"), import("../jobs/worker.ts")]);
   const runtime = await openRuntime(config);
   const worker: WorkerHandle | null = roles.worker ? await startWorker(runtime) : null;
   const api: ApiHandle | null = roles.api ? await startApi(runtime) : null;

@@ -1,23 +1,16 @@
 import { deliverJobOptions, HubQueues, producerConnection } from "../jobs/queues.ts";
 import type { HubConfig } from "./config.ts";
-import { openDatabase } from "./db/client.ts";
 import { OutboxRelay } from "./events/outbox-relay.ts";
-import { createServices, type HubServices } from "./hub-services.ts";
-import { Digester, resolveHubSecret } from "./hub-secret.ts";
+import type { HubServices } from "./hub-services.ts";
+import { openServices } from "./open-services.ts";
 import { RateLimits } from "./partners/rate-limits.ts";
 import { findOrStartRedis, type RedisHandle } from "./redis/find-redis.ts";
 import { createLogger, type Logger } from "./http/logger.ts";
 import { HubMetrics } from "./http/metrics.ts";
 
 export type { Logger } from "./http/logger.ts";
+export { openServices };
 
-/** Opens the store and services on the configured data directory (no Redis: the CLI's view). */
-export function openServices(config: HubConfig, now?: () => Date): HubServices {
-  const db = openDatabase(config.databasePath);
-  const urlPolicy = { requireHttps: config.isProduction, allowCidrs: config.webhookAllowCidrs };
-  const probe = { sourceUri: config.sourceUri, timeoutMs: config.webhooks.timeoutMs };
-  return createServices(db, new Digester(resolveHubSecret(config)), now, { urlPolicy, probe });
-}
 
 /** What the api and worker roles share: services, Redis, the queues and the outbox relay. */
 export interface HubRuntime {

@@ -1,6 +1,7 @@
 import crypto from "node:crypto";
 import { eq } from "drizzle-orm";
-import { laneOf, type HubQueues } from "../../jobs/queues.ts";
+import type { HubQueues } from "../../jobs/queues.ts";
+import { laneOf } from "../events/lanes.ts";
 import type { HubDb } from "../db/client.ts";
 import { apiKeys, webhookDeliveries } from "../db/schema.ts";
 import { HubError } from "../errors.ts";
