@@ -1,4 +1,5 @@
-import { eq, inArray, isNull, sql } from "drizzle-orm";
+import type { Statement } from "better-sqlite3";
+import { inArray, isNull, sql } from "drizzle-orm";
 import type { HubDb } from "../db/client.ts";
 import { events } from "../db/schema.ts";
 import { toStoredEvent } from "./change-feed.ts";
@@ -29,9 +30,18 @@ export function latestSequence(db: HubDb): number {
   return row?.seq ?? 0;
 }
 
-/** One stored event by sequence. */
+const eventReaders = new WeakMap<HubDb["$client"], Statement>();
+
+/** One stored event by sequence (prepared once per connection: fan-out and delivery read one per job). */
 export function readEvent(db: HubDb, sequence: number): StoredEvent | undefined {
-  const row = db.select().from(events).where(eq(events.sequence, sequence)).get();
+  let reader = eventReaders.get(db.$client);
+  if (!reader) {
+    reader = db.$client.prepare(
+      "SELECT sequence, type, card_number AS cardNumber, issue_count AS issueCount, holder_id AS holderId, occurred_at AS occurredAt, data FROM events WHERE sequence = ?",
+    );
+    eventReaders.set(db.$client, reader);
+  }
+  const row = reader.get(sequence) as Parameters<typeof toStoredEvent>[0] | undefined;
   return row ? toStoredEvent(row) : undefined;
 }
 

@@ -1,11 +1,10 @@
-import { and, desc, eq } from "drizzle-orm";
 import { Webhook } from "standardwebhooks";
 import type { HubDb } from "../db/client.ts";
-import { apiKeys, webhookDeliveries } from "../db/schema.ts";
 import { eventId } from "../events/change-feed.ts";
 import { readEvent } from "../events/event-log.ts";
 import { serializeEvent, serializeTestEvent } from "./cloud-event.ts";
 import { DeliveryNetworkError, postPinned } from "./pinned-post.ts";
+import { DeliveryStatements, type DeliverySubscription } from "./delivery-statements.ts";
 import type { SubscriptionRow, SubscriptionService } from "./subscription-service.ts";
 import { resolveDeliverableUrl, type UrlPolicy } from "./url-safety.ts";
 
@@ -45,19 +44,23 @@ function retryAfterMs(header: string | null, now: number): number | null {
 
 /** One delivery attempt: re-read, sign the exact bytes, POST to the pinned address, log it. */
 export class DeliveryAttempts {
+  private readonly statements: DeliveryStatements;
+
   constructor(
     private readonly db: HubDb,
     private readonly subscriptions: SubscriptionService,
     private readonly policy: UrlPolicy,
     private readonly settings: DeliverySettings,
     private readonly now: () => Date = () => new Date(),
-  ) {}
+  ) {
+    this.statements = new DeliveryStatements(db);
+  }
 
   /** Told of every finished attempt, with the time from the event to a 2xx (metrics). */
   onAttempt: ((status: "SUCCEEDED" | "FAILED" | "DEAD", eventToDeliveryMs: number | null) => void) | null = null;
 
   async attempt(ref: DeliveryRef, isLast: boolean): Promise<AttemptOutcome> {
-    const subscription = this.subscriptions.get(ref.subscriptionId);
+    const subscription = this.statements.subscription(ref.subscriptionId);
     if (!subscription) return { kind: "skipped", reason: "subscription deleted" };
     if (subscription.status !== "ACTIVE") return { kind: "skipped", reason: `subscription ${subscription.status.toLowerCase()}` };
     const message = this.message(ref, subscription);
@@ -70,7 +73,7 @@ export class DeliveryAttempts {
     this.finishAttempt(rowId, outcome, status);
     this.onAttempt?.(status, ok ? this.now().getTime() - Date.parse(message.time) : null);
     if (ok) {
-      this.subscriptions.recordSuccess(subscription.id);
+      this.statements.recordSuccess(subscription.id, this.now());
       return { kind: "succeeded" };
     }
     this.subscriptions.recordFailure(subscription.id, { gone: outcome.status === 410, ...this.settings });
@@ -78,7 +81,7 @@ export class DeliveryAttempts {
     return status === "DEAD" ? { kind: "give-up", error } : { kind: "retry", error, retryAfterMs: outcome.retryAfterMs };
   }
 
-  private message(ref: DeliveryRef, subscription: SubscriptionRow): { id: string; time: string; sequence: number | null; body: string } | null {
+  private message(ref: DeliveryRef, subscription: DeliverySubscription): { id: string; time: string; sequence: number | null; body: string } | null {
     const source = this.settings.sourceUri;
     if (ref.sequence === null) {
       const id = ref.testEventId!;
@@ -87,8 +90,7 @@ export class DeliveryAttempts {
     }
     const event = readEvent(this.db, ref.sequence);
     if (!event) return null;
-    const key = this.db.select().from(apiKeys).where(eq(apiKeys.id, subscription.keyId)).get();
-    const lineage = !!key && !key.revokedAt && key.scopes.split(",").includes("LINEAGE_READ");
+    const lineage = !subscription.keyRevokedAt && (subscription.keyScopes ?? "").split(",").includes("LINEAGE_READ");
     return { id: eventId(event.sequence), time: event.occurredAt, sequence: event.sequence, body: serializeEvent(event, source, lineage) };
   }
 
@@ -129,41 +131,26 @@ export class DeliveryAttempts {
    * and replays; a PENDING row left by a test event or by a worker that died is reused.
    */
   private startAttempt(ref: DeliveryRef, message: { id: string; time: string; sequence: number | null }): number {
-    const last = this.db
-      .select({ id: webhookDeliveries.id, attempt: webhookDeliveries.attempt, status: webhookDeliveries.status })
-      .from(webhookDeliveries)
-      .where(and(eq(webhookDeliveries.subscriptionId, ref.subscriptionId), eq(webhookDeliveries.eventId, message.id)))
-      .orderBy(desc(webhookDeliveries.attempt))
-      .limit(1)
-      .get();
+    const last = this.statements.lastAttempt(ref.subscriptionId, message.id);
     if (last?.status === "PENDING") return last.id;
-    const row = this.db
-      .insert(webhookDeliveries)
-      .values({
-        subscriptionId: ref.subscriptionId,
-        eventId: message.id,
-        sequence: message.sequence,
-        eventTime: message.time,
-        attempt: (last?.attempt ?? 0) + 1,
-        status: "PENDING",
-        createdAt: this.now().toISOString(),
-      })
-      .returning({ id: webhookDeliveries.id })
-      .get();
-    return row.id;
+    return this.statements.insertAttempt({
+      subscriptionId: ref.subscriptionId,
+      eventId: message.id,
+      sequence: message.sequence,
+      eventTime: message.time,
+      attempt: (last?.attempt ?? 0) + 1,
+      createdAt: this.now().toISOString(),
+    });
   }
 
-  private finishAttempt(rowId: number, outcome: { status: number | null; latencyMs: number | null; error: string | null }, status: "SUCCEEDED" | "FAILED" | "DEAD"): void {
-    this.db
-      .update(webhookDeliveries)
-      .set({
-        status,
-        responseStatus: outcome.status,
-        latencyMs: outcome.latencyMs,
-        error: outcome.error,
-        deliveredAt: status === "SUCCEEDED" ? this.now().toISOString() : null,
-      })
-      .where(eq(webhookDeliveries.id, rowId))
-      .run();
+  private finishAttempt(id: number, outcome: { status: number | null; latencyMs: number | null; error: string | null }, status: "SUCCEEDED" | "FAILED" | "DEAD"): void {
+    this.statements.finishAttempt({
+      id,
+      status,
+      responseStatus: outcome.status,
+      latencyMs: outcome.latencyMs,
+      error: outcome.error,
+      deliveredAt: status === "SUCCEEDED" ? this.now().toISOString() : null,
+    });
   }
 }

@@ -1,0 +1,59 @@
+import type { Statement } from "better-sqlite3";
+import type { HubDb } from "../db/client.ts";
+import type { SubscriptionRow } from "./subscription-service.ts";
+
+/** A subscription with what its creating key allows, as one delivery attempt needs it. */
+export type DeliverySubscription = SubscriptionRow & { keyScopes: string | null; keyRevokedAt: string | null };
+
+/** The delivery path's reads and writes, prepared once: every delivery runs each of them. */
+export class DeliveryStatements {
+  readonly #subscription: Statement;
+  readonly #lastAttempt: Statement;
+  readonly #insertAttempt: Statement;
+  readonly #finishAttempt: Statement;
+  readonly #success: Statement;
+
+  constructor(db: HubDb) {
+    const sql = db.$client;
+    this.#subscription = sql.prepare(`
+      SELECT s.id, s.partner_id AS partnerId, s.key_id AS keyId, s.url, s.event_types AS eventTypes, s.status,
+             s.disabled_reason AS disabledReason, s.secret_sealed AS secretSealed,
+             s.previous_secret_sealed AS previousSecretSealed, s.previous_secret_until AS previousSecretUntil,
+             s.last_success_at AS lastSuccessAt, s.failures_since_success AS failuresSinceSuccess, s.created_at AS createdAt,
+             k.scopes AS keyScopes, k.revoked_at AS keyRevokedAt
+      FROM webhook_subscriptions s LEFT JOIN api_keys k ON k.id = s.key_id WHERE s.id = ?`);
+    this.#lastAttempt = sql.prepare(
+      "SELECT id, attempt, status FROM webhook_deliveries WHERE subscription_id = ? AND event_id = ? ORDER BY attempt DESC LIMIT 1",
+    );
+    this.#insertAttempt = sql.prepare(`
+      INSERT INTO webhook_deliveries (subscription_id, event_id, sequence, event_time, attempt, status, created_at)
+      VALUES (@subscriptionId, @eventId, @sequence, @eventTime, @attempt, 'PENDING', @createdAt) RETURNING id`);
+    this.#finishAttempt = sql.prepare(`
+      UPDATE webhook_deliveries SET status = @status, response_status = @responseStatus, latency_ms = @latencyMs,
+             error = @error, delivered_at = @deliveredAt WHERE id = @id`);
+    // Writes only when something changes: a steady stream of successes costs no write per delivery.
+    this.#success = sql.prepare(`
+      UPDATE webhook_subscriptions SET last_success_at = @at, failures_since_success = 0
+      WHERE id = @id AND (failures_since_success > 0 OR last_success_at IS NULL OR last_success_at < @stale)`);
+  }
+
+  subscription(id: string): DeliverySubscription | undefined {
+    return this.#subscription.get(id) as DeliverySubscription | undefined;
+  }
+
+  lastAttempt(subscriptionId: string, eventId: string): { id: number; attempt: number; status: string } | undefined {
+    return this.#lastAttempt.get(subscriptionId, eventId) as { id: number; attempt: number; status: string } | undefined;
+  }
+
+  insertAttempt(row: { subscriptionId: string; eventId: string; sequence: number | null; eventTime: string; attempt: number; createdAt: string }): number {
+    return (this.#insertAttempt.get(row) as { id: number }).id;
+  }
+
+  finishAttempt(row: { id: number; status: string; responseStatus: number | null; latencyMs: number | null; error: string | null; deliveredAt: string | null }): void {
+    this.#finishAttempt.run(row);
+  }
+
+  recordSuccess(id: string, now: Date): void {
+    this.#success.run({ id, at: now.toISOString(), stale: new Date(now.getTime() - 60_000).toISOString() });
+  }
+}
