@@ -49,7 +49,7 @@ export class CoverageService {
   readonly #migration: Record<"TOTAL" | "PROVINCE" | "NATIONALITY", Statement>;
 
   constructor(
-    private readonly db: HubDb,
+    db: HubDb,
     private readonly now: () => Date = () => new Date(),
   ) {
     // Each partner counts once, at its highest evidence: the bars stack to the partner count.

@@ -1,4 +1,3 @@
-import { sql } from "drizzle-orm";
 import type { HubDb } from "../db/client.ts";
 import { HubError } from "../errors.ts";
 import { EVENT_TYPES, LINEAGE_DATA_FIELDS, type EventType, type StoredEvent } from "./event-catalogue.ts";
