@@ -4,6 +4,7 @@ import { HolderVerification } from "./cards/holder-verification.ts";
 import { AuditLog } from "./partners/audit-log.ts";
 import { ConformanceProbe } from "./coverage/conformance-probe.ts";
 import { CoverageService } from "./coverage/coverage-service.ts";
+import { FigureCache } from "./coverage/figure-cache.ts";
 import { DeliveryHealth } from "./coverage/delivery-health.ts";
 import { MigrationTimeline } from "./coverage/migration-timeline.ts";
 import type { RateLimits } from "./partners/rate-limits.ts";
@@ -59,6 +60,7 @@ export function createServices(db: HubDb, digester: Digester, now: () => Date = 
   const register = new RegisterContext(db, digester, now);
   const audit = new AuditLog(db, digester, now);
   const lookup = new CardLookup(register.queries, now, audit);
+  const figures = new FigureCache(() => register.changeCount);
   const subscriptions = new SubscriptionService(db, new SecretBox(digester), urlPolicy, now);
   const fanout = new FanoutQueries(db);
   const services: HubServices = {
@@ -66,8 +68,8 @@ export function createServices(db: HubDb, digester: Digester, now: () => Date = 
     register,
     lookup,
     audit,
-    coverage: new CoverageService(db, now),
-    timeline: new MigrationTimeline(db, now),
+    coverage: new CoverageService(db, now, figures),
+    timeline: new MigrationTimeline(db, now, figures),
     deliveryHealth: new DeliveryHealth(db),
     conformance: new ConformanceProbe(db, subscriptions, urlPolicy, settings.probe, now),
     verification: new HolderVerification(lookup, register.queries, digester, audit, () => services.limits),

@@ -3,6 +3,7 @@ import { ALL_COUNTRIES } from "../cards/countries.ts";
 import { findProvince } from "../cards/provinces.ts";
 import type { HubDb } from "../db/client.ts";
 import { HubError } from "../errors.ts";
+import type { FigureCache } from "./figure-cache.ts";
 import { OBSERVED_WINDOW_DAYS } from "../partners/partner-service.ts";
 
 
@@ -51,6 +52,7 @@ export class CoverageService {
   constructor(
     db: HubDb,
     private readonly now: () => Date = () => new Date(),
+    private readonly cache: FigureCache | null = null,
   ) {
     // Each partner counts once, at its highest evidence: the bars stack to the partner count.
     const level = `CASE WHEN conformance = 'PASSED' THEN 'VERIFIED'
@@ -79,7 +81,8 @@ export class CoverageService {
   }
 
   migrationProgress(groupBy: "TOTAL" | "PROVINCE" | "NATIONALITY"): MigrationRowView[] {
-    const rows = this.#migration[groupBy].all() as Omit<MigrationRowView, "label" | "ratio">[];
+    const read = () => this.#migration[groupBy].all() as Omit<MigrationRowView, "label" | "ratio">[];
+    const rows = this.cache ? this.cache.get(`migration:${groupBy}`, read) : read();
     const labelOf = (key: string) =>
       groupBy === "TOTAL" ? "All holders" : groupBy === "PROVINCE" ? (findProvince(key)?.name ?? "Unknown") : (countryNames.get(key) ?? key);
     return rows.map((row) => ({ ...row, label: labelOf(row.key), ratio: ratio(row.onV2023, row.activeHolders) }));

@@ -1,6 +1,7 @@
 import type { Statement } from "better-sqlite3";
 import { chinaToday } from "../cards/card-state.ts";
 import type { HubDb } from "../db/client.ts";
+import type { FigureCache } from "./figure-cache.ts";
 
 export interface MigrationPointView {
   periodStart: string;
@@ -30,6 +31,7 @@ export class MigrationTimeline {
   constructor(
     db: HubDb,
     private readonly now: () => Date = () => new Date(),
+    private readonly cache: FigureCache | null = null,
   ) {
     const bucket = (column: string) => `CASE WHEN ${column} < @start THEN -1 ELSE CAST((julianday(${column}) - julianday(@start)) / 7 AS INTEGER) END`;
     const count = (column: string, where: string) =>
@@ -55,6 +57,10 @@ export class MigrationTimeline {
 
   points(weeks: number): MigrationPointView[] {
     const start = addDays(weekStart(chinaToday(this.now())), -7 * (weeks - 1));
+    return this.cache ? this.cache.get(`timeline:${start}:${weeks}`, () => this.compute(start, weeks)) : this.compute(start, weeks);
+  }
+
+  private compute(start: string, weeks: number): MigrationPointView[] {
     const holders = this.cumulative(this.#byWeek.since, start, weeks);
     const onV2023 = this.cumulative(this.#byWeek.v2023, start, weeks);
     const ended = this.cumulative(this.#byWeek.ended, start, weeks);
