@@ -4,7 +4,7 @@
  */
 
 /** True for the card alphabet, ASCII [0-9A-Z]. */
-export function isCardChar(c: number): boolean {
+function isCardChar(c: number): boolean {
   return (c >= 48 && c <= 57) || (c >= 65 && c <= 90);
 }
 
