@@ -19,8 +19,9 @@ async function startRoles(roles: { api: boolean; worker: boolean }): Promise<voi
   // Loaded here: the other commands need neither GraphQL nor BullMQ, and start faster without.
   const [{ openRuntime }, { startApi }, { startWorker }] = await Promise.all([import("./runtime.ts"), import("./hub.ts"), import("../jobs/worker.ts")]);
   const runtime = await openRuntime(config);
-  const worker: WorkerHandle | null = roles.worker ? await startWorker(runtime) : null;
+  // The api listens first: a worker's first sweep must not keep callers waiting.
   const api: ApiHandle | null = roles.api ? await startApi(runtime) : null;
+  const worker: WorkerHandle | null = roles.worker ? await startWorker(runtime) : null;
   if (api) printBanner(config, api, runtime.redis);
   else process.stdout.write(`fpr-hub worker running (Redis ${runtime.redis.source}); stop with Ctrl-C\n`);
   let stopping = false;

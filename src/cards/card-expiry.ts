@@ -8,9 +8,10 @@ const BATCH = 500;
 /**
  * Marks VALID cards whose validUntil has passed (in China) as EXPIRED, one CARD_EXPIRED event per
  * instance. Only VALID rows are touched, so running it twice changes nothing the second time.
+ * Yields to the event loop between batches, so an api in the same process keeps answering.
  * Returns how many instances expired.
  */
-export function expireDueCards(ctx: RegisterContext): number {
+export async function expireDueCards(ctx: RegisterContext): Promise<number> {
   let expired = 0;
   for (;;) {
     const batch = ctx.commit(() => {
@@ -28,5 +29,6 @@ export function expireDueCards(ctx: RegisterContext): number {
     });
     expired += batch;
     if (batch < BATCH) return expired;
+    await new Promise((resolve) => setImmediate(resolve));
   }
 }

@@ -1,7 +1,7 @@
 import { HubError } from "../errors.ts";
 import type { Sex } from "./card-number.ts";
 import { requireCardNumber, requireIssueCount, requirePlausibleValidity, requireText } from "./card-rules.ts";
-import type { CardRecord } from "./card-state.ts";
+import { expiryInstant, type CardRecord } from "./card-state.ts";
 import { checkLineage } from "./lineage.ts";
 import { normalizeChineseName, normalizeEnglishName } from "./name-digest.ts";
 import type { RegisterContext } from "./register-context.ts";
@@ -92,16 +92,21 @@ export function issueCard(ctx: RegisterContext, input: IssueCardData): CardRecor
     // A re-issue keeps the lineage link of the instance it replaces.
     const previousNumber = issuance.previousNumber ?? instances[0]?.previousNumber ?? null;
     const { englishNameDigest: _en, chineseNameDigest: _zh, ...row } = issuance;
-    ctx.write.insertCard.run({ ...row, previousNumber, holderId, at });
+    // A first load without events stores cards already past validUntil as EXPIRED, so the expiry
+    // sweep does not send partners an event for every old card of the register.
+    const expired = !ctx.eventsEnabled && issuance.validUntil < ctx.today();
+    const state = expired ? "EXPIRED" : "VALID";
+    const stateChangedAt = expired ? expiryInstant(issuance.validUntil) : at;
+    ctx.write.insertCard.run({ ...row, previousNumber, holderId, at, state, stateChangedAt });
     // Every path to here leaves an ACTIVE holder whose current number is this one.
     const card: CardRecord = {
       number: issuance.number,
       issueCount: issuance.issueCount,
       version: issuance.version,
-      state: "VALID",
+      state,
       validFrom: issuance.validFrom,
       validUntil: issuance.validUntil,
-      stateChangedAt: at,
+      stateChangedAt,
       previousNumber,
       holderId,
       holderStatus: "ACTIVE",

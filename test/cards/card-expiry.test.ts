@@ -20,7 +20,7 @@ function eventsOf(services: ReturnType<typeof tempServices>, type: string) {
 }
 
 describe("expiry sweep", () => {
-  it("marks cards past validUntil EXPIRED once, with one CARD_EXPIRED event each, and is idempotent", () => {
+  it("marks cards past validUntil EXPIRED once, with one CARD_EXPIRED event each, and is idempotent", async () => {
     const clock = new TestClock(new Date("2025-06-15T04:00:00Z"));
     const services = tempServices(clock);
     issueCard(services.register, card(1, "2025-06-14"));
@@ -29,7 +29,7 @@ describe("expiry sweep", () => {
     issueCard(services.register, card(4, "2025-03-01"));
     reportCardLost(services.register, v2023(4));
 
-    expect(expireDueCards(services.register)).toBe(2);
+    expect(await expireDueCards(services.register)).toBe(2);
     const expired = eventsOf(services, "CARD_EXPIRED");
     expect(expired.map((e) => e.number).sort()).toEqual([v2023(1), v2023(3)].sort());
     const first = expired.find((e) => e.number === v2023(1))!;
@@ -38,19 +38,19 @@ describe("expiry sweep", () => {
     expect(services.lookup.checkCard(v2023(1), null, { canReadLineage: false })).toMatchObject({ result: "EXPIRED", card: { state: "EXPIRED" } });
     expect(services.lookup.checkCard(v2023(4), null, { canReadLineage: false }).result).toBe("REPORTED_LOST");
 
-    expect(expireDueCards(services.register)).toBe(0);
+    expect(await expireDueCards(services.register)).toBe(0);
     expect(eventsOf(services, "CARD_EXPIRED")).toHaveLength(2);
 
     clock.advance(24 * 3600 * 1000); // China's date is now 2025-06-16: card 2 has expired
-    expect(expireDueCards(services.register)).toBe(1);
+    expect(await expireDueCards(services.register)).toBe(1);
     expect(eventsOf(services, "CARD_EXPIRED").map((e) => e.number)).toContain(v2023(2));
   });
 
-  it("expires more cards than one batch holds", () => {
+  it("expires more cards than one batch holds", async () => {
     const services = tempServices(new TestClock(new Date("2025-06-15T04:00:00Z")));
     for (let i = 0; i < 620; i += 1) issueCard(services.register, card(i % 1000, "2024-12-31"));
-    expect(expireDueCards(services.register)).toBe(620);
-    expect(expireDueCards(services.register)).toBe(0);
+    expect(await expireDueCards(services.register)).toBe(620);
+    expect(await expireDueCards(services.register)).toBe(0);
   });
 
   it("runs on the worker's schedule and reaches subscribers as card.expired", async () => {

@@ -2,6 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { describe, expect, it } from "vitest";
+import { expireDueCards } from "../../src/cards/card-expiry.ts";
 import { importStream, type ImportFormat } from "../../src/imports/import-runner.ts";
 import { csvHeader, syntheticRecords, toCsvLine } from "../../src/imports/synthetic-file.ts";
 import { TestClock, tempDir, tempServices } from "../helpers/temp-hub.ts";
@@ -90,6 +91,16 @@ describe("bulk import", () => {
     const states = services.db.$client.prepare("SELECT state, count(*) AS n FROM cards GROUP BY state").all() as { state: string }[];
     expect(states.map((s) => s.state).sort()).toEqual(expect.arrayContaining(["SUPERSEDED", "VALID"]));
     await expect(load(tempServices(clock()), "numbr,validFrom\nx,y", "csv")).rejects.toMatchObject({ code: "BAD_USER_INPUT" });
+  });
+
+  it("stores cards already expired as EXPIRED on a first load without events, so no expiry events follow", async () => {
+    const services = tempServices(clock());
+    await load(services, [good(1), good(2, { validFrom: "2023-12-01", validUntil: "2025-06-30" })].join("\n"), "ndjson", { noEvents: true });
+    const rows = services.db.$client.prepare("SELECT number, state, state_changed_at AS at FROM cards ORDER BY number").all() as { number: string; state: string; at: string }[];
+    expect(rows.find((r) => r.number === v2023(2))).toMatchObject({ state: "EXPIRED", at: "2025-06-30T16:00:00.000Z" });
+    expect(rows.find((r) => r.number === v2023(1))?.state).toBe("VALID");
+    expect(await expireDueCards(services.register)).toBe(0);
+    expect(count(services, "events")).toBe(0);
   });
 
   it("loads without events only into an empty register", async () => {
