@@ -163,8 +163,9 @@ describe("GraphQL over HTTP: errors", () => {
     const created = hub.services.apiKeys.create({ role: "VIEWER" });
     expect((await hub.gql(created.secret, query)).data.parseCardNumber.valid).toBe(true);
     const admin = hub.key("ADMIN");
-    const revoked = await hub.gql(admin, `mutation { revokeApiKey(id: "${created.apiKey.id}") { revokedAt } }`);
+    const revoked = await hub.gql(admin, `mutation { revokeApiKey(id: "${created.apiKey.id}") { revokedAt lastUsedAt } }`);
     expect(revoked.data.revokeApiKey.revokedAt).toBeTruthy();
+    expect(revoked.data.revokeApiKey.lastUsedAt).toBeTruthy(); // the key was used just above
     expect((await hub.gql(created.secret, query)).errors?.[0].extensions.code).toBe("UNAUTHENTICATED");
     const raw = await fetch(`${hub.api.url}/graphql`, {
       method: "POST",
