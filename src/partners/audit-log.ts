@@ -30,6 +30,10 @@ const EXISTING = new Set(["VALID", "EXPIRED", "SUPERSEDED", "REPORTED_LOST", "RE
  */
 export class AuditLog {
   #buffer: AuditRow[] = [];
+  readonly #insert;
+  /** Ids are a random per-process prefix and a counter: unique without a random draw per record. */
+  readonly #idPrefix = `aud_${crypto.randomBytes(8).toString("base64url")}`;
+  #idCounter = 0;
   /** Told of every record (metrics). */
   onRecord: ((entry: AuditEntry) => void) | null = null;
   readonly #timer: NodeJS.Timeout;
@@ -39,13 +43,16 @@ export class AuditLog {
     private readonly digester: Digester,
     private readonly now: () => Date = () => new Date(),
   ) {
+    this.#insert = db.$client.prepare(
+      "INSERT INTO audit_log (id, at, kind, key_id, partner_id, number_digest, version, result) VALUES (@id, @at, @kind, @keyId, @partnerId, @numberDigest, @version, @result)",
+    );
     this.#timer = setInterval(() => this.flush(), FLUSH_MS);
     this.#timer.unref();
   }
 
   private toRow(entry: AuditEntry): AuditRow {
     return {
-      id: `aud_${crypto.randomBytes(12).toString("base64url")}`,
+      id: `${this.#idPrefix}${(this.#idCounter++).toString(36)}`,
       at: this.now().toISOString(),
       kind: entry.kind,
       keyId: entry.keyId,
@@ -78,7 +85,7 @@ export class AuditLog {
     const rows = this.#buffer;
     this.#buffer = [];
     this.db.$client.transaction(() => {
-      for (let i = 0; i < rows.length; i += 500) this.db.insert(auditLog).values(rows.slice(i, i + 500)).run();
+      for (const row of rows) this.#insert.run(row);
       this.markObserved(rows);
     })();
   }
