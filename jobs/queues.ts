@@ -60,6 +60,9 @@ export class HubQueues {
     const queue = <T>(name: string) => {
       const q = new Queue<T>(name, { connection, prefix, defaultJobOptions: KEEP });
       q.on("error", () => undefined); // a failed add rejects its own promise; the outbox keeps the event
+      // BullMQ checks the server when a queue is created; if the connection closes first (a quick
+      // shutdown), that check fails with no one listening. The outbox covers it either way.
+      q.waitUntilReady().catch(() => undefined);
       return q;
     };
     this.fanout = { urgent: queue(QUEUE_NAMES.fanout.urgent), bulk: queue(QUEUE_NAMES.fanout.bulk) };

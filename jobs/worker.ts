@@ -39,6 +39,7 @@ export async function startWorker(runtime: HubRuntime): Promise<WorkerHandle> {
   const deliver = createDeliverProcessor(attempts);
   const maintenanceQueue = new Queue(QUEUE_NAMES.maintenance, { connection, prefix });
   maintenanceQueue.on("error", (error) => log({ level: "warn", msg: "queue error", queue: QUEUE_NAMES.maintenance, error: String(error) }));
+  maintenanceQueue.waitUntilReady().catch(() => undefined);
   const maintenance = async (job: Job) =>
     job.name === "audit.purge" ? services.audit.purge(config.limits.auditRetentionDays) : expireDueCards(services.register);
   const workers = [

@@ -24,12 +24,27 @@ export interface HubRuntime {
   close(): Promise<void>;
 }
 
+/** Redis answered a moment ago: wait (briefly) until the producer connection is up before queues use it. */
+function waitForReady(connection: ReturnType<typeof producerConnection>, timeoutMs: number): Promise<void> {
+  if (connection.status === "ready") return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      connection.off("ready", done);
+      resolve();
+    };
+    const timer = setTimeout(done, timeoutMs);
+    connection.once("ready", done);
+  });
+}
+
 export async function openRuntime(config: HubConfig, options: { log?: Logger; now?: () => Date } = {}): Promise<HubRuntime> {
   const log = options.log ?? createLogger(config.logLevel);
   const redis = await findOrStartRedis({ redisUrl: config.redisUrl, dataDir: config.dataDir, log: (msg) => log({ level: "info", msg }) });
   const services = openServices(config, options.now);
   const connection = producerConnection(redis.url);
   connection.on("error", () => undefined); // failures surface on each command; the outbox keeps events
+  await waitForReady(connection, 5_000);
   const queues = new HubQueues(connection, config.queuePrefix, deliverJobOptions(config.webhooks.retryScheduleMs));
   services.queues = queues;
   services.limits = new RateLimits(connection, config.queuePrefix, config.limits);
