@@ -21,7 +21,6 @@ const cardRecordColumns = {
 export class CardQueries {
   readonly #byNumber;
   readonly #byNumbers;
-  readonly #byPreviousNumber;
   readonly #facts;
 
   constructor(db: HubDb) {
@@ -42,10 +41,6 @@ export class CardQueries {
       .where(eq(cards.number, sql.placeholder("number")))
       .limit(1)
       .prepare();
-    this.#byPreviousNumber = base()
-      .where(eq(cards.previousNumber, sql.placeholder("number")))
-      .orderBy(desc(cards.issueCount))
-      .prepare();
   }
 
   /** Every instance of a number, newest issue first. */
@@ -63,11 +58,6 @@ export class CardQueries {
       else grouped.set(row.number, [row]);
     }
     return grouped;
-  }
-
-  /** Instances that name `number` as their previous number (the V2023 card of a switch). */
-  successorsOf(number: string): CardRecord[] {
-    return this.#byPreviousNumber.all({ number }) as CardRecord[];
   }
 
   /** What a verification compares against: the holder's name digests and the card's birth date. */

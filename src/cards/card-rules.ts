@@ -1,5 +1,6 @@
 import { HubError } from "../errors.ts";
 import { parseCardNumber, type CardVersion, type ParsedCardNumber } from "./card-number.ts";
+import { addDays, addYears } from "./calendar.ts";
 import { chinaToday } from "./card-state.ts";
 
 /** The first day V2023 cards were issued; V2017 cards were issued only before it. */
@@ -29,14 +30,7 @@ export function requireIssueCount(value: number | null | undefined, field = "iss
   return value;
 }
 
-function addYears(date: string, years: number): string {
-  const year = Number(date.slice(0, 4)) + years;
-  return `${String(year).padStart(4, "0")}${date.slice(4)}`;
-}
 
-function addDays(date: string, days: number): string {
-  return new Date(new Date(`${date}T00:00:00Z`).getTime() + days * 86_400_000).toISOString().slice(0, 10);
-}
 
 /** A real calendar date written YYYY-MM-DD. */
 export function isCalendarDate(value: unknown): value is string {

@@ -3,6 +3,7 @@ import { makeV2017Number, makeV2023Number } from "./card-number-generator.ts";
 import type { HolderStatus } from "./card-state.ts";
 import { ALL_COUNTRIES, findCountryByAlpha3, type Country } from "./countries.ts";
 import { V2023_LAUNCH } from "./card-rules.ts";
+import { addDays } from "./calendar.ts";
 
 /** One step of a synthetic register, applied through the same service code as real changes. */
 export type RegisterOperation =
@@ -34,9 +35,6 @@ const PROVINCE_WEIGHTS: [string, number][] = [
 const SURNAMES = ["KIM", "PARK", "LEE", "SMITH", "MUELLER", "MARTIN", "TANAKA", "SATO", "BROWN", "IVANOV", "KHAN", "SINGH", "ROSSI", "GARCIA", "NGUYEN"];
 const GIVEN_NAMES = ["MINJUN", "SEOYEON", "JOHN", "ANNA", "LUCAS", "EMMA", "HIROSHI", "YUKI", "OLIVIA", "DMITRY", "AISHA", "RAVI", "SOFIA", "DAVID", "MAI"];
 
-function addDays(date: string, days: number): string {
-  return new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
-}
 
 function yearsAfter(date: string, years: number): string {
   return addDays(`${Number(date.slice(0, 4)) + years}${date.slice(4)}`, -1);

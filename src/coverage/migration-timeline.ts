@@ -1,4 +1,5 @@
 import type { Statement } from "better-sqlite3";
+import { addDays } from "../cards/calendar.ts";
 import { chinaToday } from "../cards/card-state.ts";
 import type { HubDb } from "../db/client.ts";
 import type { FigureCache } from "./figure-cache.ts";
@@ -9,9 +10,6 @@ export interface MigrationPointView {
   onV2023: number;
 }
 
-function addDays(date: string, days: number): string {
-  return new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
-}
 
 /** Monday of the week `date` falls in. */
 function weekStart(date: string): string {

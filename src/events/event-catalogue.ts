@@ -25,15 +25,6 @@ export interface EventData {
   currentNumber?: string | null;
 }
 
-export interface NewEvent {
-  type: EventType;
-  cardNumber: string;
-  issueCount: number;
-  holderId: number;
-  occurredAt: string;
-  data: EventData;
-}
-
 /** A stored event as the change feed and webhooks read it. */
 export interface StoredEvent {
   sequence: number;

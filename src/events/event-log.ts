@@ -1,34 +1,9 @@
 import type { Statement } from "better-sqlite3";
-import { inArray, isNull, sql } from "drizzle-orm";
+import { inArray, isNull } from "drizzle-orm";
 import type { HubDb } from "../db/client.ts";
 import { events } from "../db/schema.ts";
 import { toStoredEvent } from "./change-feed.ts";
-import type { NewEvent, StoredEvent } from "./event-catalogue.ts";
-
-/**
- * Appends one event to the log. Call it inside the same transaction as the state change it
- * records: the log is the outbox, so an event exists exactly when its change was committed.
- */
-export function appendEvent(db: HubDb, event: NewEvent): number {
-  const row = db
-    .insert(events)
-    .values({
-      type: event.type,
-      cardNumber: event.cardNumber,
-      issueCount: event.issueCount,
-      holderId: event.holderId,
-      occurredAt: event.occurredAt,
-      data: JSON.stringify(event.data),
-    })
-    .returning({ sequence: events.sequence })
-    .get();
-  return row.sequence;
-}
-
-export function latestSequence(db: HubDb): number {
-  const row = db.get<{ seq: number | null }>(sql`SELECT max(sequence) AS seq FROM events`);
-  return row?.seq ?? 0;
-}
+import type { StoredEvent } from "./event-catalogue.ts";
 
 const eventReaders = new WeakMap<HubDb["$client"], Statement>();
 

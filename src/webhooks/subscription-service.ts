@@ -151,10 +151,6 @@ export class SubscriptionService {
     return secrets;
   }
 
-  get(id: string): SubscriptionRow | undefined {
-    return this.db.select().from(webhookSubscriptions).where(eq(webhookSubscriptions.id, id)).get();
-  }
-
   update(id: string, values: Partial<SubscriptionRow>): SubscriptionRow {
     return this.db.update(webhookSubscriptions).set(values).where(eq(webhookSubscriptions.id, id)).returning().get()!;
   }
@@ -177,14 +173,6 @@ export class SubscriptionService {
       const days = Math.round(options.disableAfterMs / 86_400_000);
       this.update(id, { status: "DISABLED", disabledReason: `no successful delivery for ${days} days and ${row.failuresSinceSuccess} failed attempts` });
     }
-  }
-
-  recordSuccess(id: string): void {
-    this.db
-      .update(webhookSubscriptions)
-      .set({ lastSuccessAt: this.now().toISOString(), failuresSinceSuccess: 0 })
-      .where(eq(webhookSubscriptions.id, id))
-      .run();
   }
 }
 
