@@ -1,37 +1,42 @@
-import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
+import { ApolloServer, type ApolloServerPlugin, type GraphQLRequestListener } from "@apollo/server";
+import type { GraphQLSchema } from "graphql";
 import { ApolloServerPluginCacheControlDisabled } from "@apollo/server/plugin/disabled";
 import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import { ApolloServerPluginUsageReportingDisabled } from "@apollo/server/plugin/disabled";
 import type { HubContext } from "./context.ts";
 import { formatHubError } from "./error-mapping.ts";
-import { queryLimitsPlugin } from "./query-limits.ts";
+import { checkQueryLimits } from "./query-limits.ts";
 import { buildHubSchema } from "./schema.ts";
 
 import type { Logger } from "./logger.ts";
 
-/** Logs unexpected errors with the request id the caller also receives; callers see a masked error. */
-function errorLogPlugin(log: Logger): ApolloServerPlugin<HubContext> {
-  return {
-    async requestDidStart() {
-      return {
-        async willSendResponse({ response, contextValue }) {
-          // The caller gets the request id in masked errors too, to quote when reporting them.
-          if (response.body.kind !== "single") return;
-          for (const error of response.body.singleResult.errors ?? []) {
-            if (error.extensions?.code === "INTERNAL_SERVER_ERROR") (error.extensions as Record<string, unknown>).requestId = contextValue.requestId;
-          }
-        },
-        async didEncounterErrors({ errors, contextValue }) {
-          for (const error of errors) {
-            const shown = formatHubError({ message: error.message, extensions: error.extensions }, error);
-            if (shown.extensions?.code !== "INTERNAL_SERVER_ERROR") continue;
-            const cause = error.originalError ?? error;
-            log({ level: "error", msg: "internal error", requestId: contextValue.requestId, error: String(cause), stack: cause.stack });
-          }
-        },
-      };
+/**
+ * The hub's one plugin: refuses over-costly operations before they run, and logs unexpected errors
+ * with the request id the caller also receives (callers see a masked error). Its hooks are built
+ * once: Apollo awaits every hook of every plugin on every request.
+ */
+function hubPlugin(schema: GraphQLSchema, log: Logger): ApolloServerPlugin<HubContext> {
+  const hooks: GraphQLRequestListener<HubContext> = {
+    async didResolveOperation({ document, operation, request }) {
+      if (operation) checkQueryLimits(schema, document, operation, request.variables ?? {});
+    },
+    async willSendResponse({ response, contextValue }) {
+      // The caller gets the request id in masked errors too, to quote when reporting them.
+      if (response.body.kind !== "single" || !response.body.singleResult.errors) return;
+      for (const error of response.body.singleResult.errors) {
+        if (error.extensions?.code === "INTERNAL_SERVER_ERROR") (error.extensions as Record<string, unknown>).requestId = contextValue.requestId;
+      }
+    },
+    async didEncounterErrors({ errors, contextValue }) {
+      for (const error of errors) {
+        const shown = formatHubError({ message: error.message, extensions: error.extensions }, error);
+        if (shown.extensions?.code !== "INTERNAL_SERVER_ERROR") continue;
+        const cause = error.originalError ?? error;
+        log({ level: "error", msg: "internal error", requestId: contextValue.requestId, error: String(cause), stack: cause.stack });
+      }
     },
   };
+  return { requestDidStart: async () => hooks };
 }
 
 export async function createApollo(options: { isProduction: boolean; log: Logger }): Promise<ApolloServer<HubContext>> {
@@ -46,8 +51,7 @@ export async function createApollo(options: { isProduction: boolean; log: Logger
       ApolloServerPluginCacheControlDisabled(),
       ApolloServerPluginLandingPageDisabled(),
       ApolloServerPluginUsageReportingDisabled(),
-      errorLogPlugin(options.log),
-      queryLimitsPlugin(schema),
+      hubPlugin(schema, options.log),
     ],
   });
   await server.start();

@@ -1,4 +1,3 @@
-import type { ApolloServerPlugin } from "@apollo/server";
 import {
   GraphQLError,
   Kind,
@@ -10,7 +9,6 @@ import {
   getVariableValues,
 } from "graphql";
 import { getComplexity, simpleEstimator, type ComplexityEstimator } from "graphql-query-complexity";
-import type { HubContext } from "./context.ts";
 
 export const QUERY_LIMITS = {
   /** Nesting depth of fields. */
@@ -60,35 +58,58 @@ function isIntrospectionOnly(operation: OperationDefinitionNode): boolean {
   return operation.selectionSet.selections.every((s) => s.kind === Kind.FIELD && s.name.value.startsWith("__"));
 }
 
-export function checkQueryLimits(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode, variables: Record<string, unknown>): void {
-  if (isIntrospectionOnly(operation)) return;
+/** What one operation's text allows, computed once per parsed document (Apollo caches documents by query text). */
+interface OperationLimits {
+  /** Depth or alias refusal, the same for every request of this operation. */
+  refusal: string | null;
+  /** Complexity by the shape of the variables (list lengths and numbers count, strings do not). */
+  complexity: Map<string, number>;
+}
+
+const MAX_SHAPES_PER_OPERATION = 64;
+const measured = new WeakMap<OperationDefinitionNode, OperationLimits>();
+
+function limitsOf(document: DocumentNode, operation: OperationDefinitionNode): OperationLimits {
+  let limits = measured.get(operation);
+  if (limits) return limits;
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const definition of document.definitions) if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
   const { depth, aliases } = measure(operation.selectionSet, fragments, 1, new Set());
-  if (depth > QUERY_LIMITS.maxDepth) throw tooComplex(`query is nested ${depth} levels deep; the limit is ${QUERY_LIMITS.maxDepth}`);
-  if (aliases > QUERY_LIMITS.maxAliases) throw tooComplex(`query uses ${aliases} aliases; the limit is ${QUERY_LIMITS.maxAliases}`);
-  if (getVariableValues(schema, operation.variableDefinitions ?? [], variables).errors) return; // invalid variables: execution refuses them (400 BAD_USER_INPUT) before any resolver runs
-  const complexity = getComplexity({
-    schema,
-    query: document,
-    operationName: operation.name?.value,
-    variables,
-    estimators: [listEstimator, simpleEstimator({ defaultComplexity: 1 })],
-  });
+  const refusal =
+    depth > QUERY_LIMITS.maxDepth
+      ? `query is nested ${depth} levels deep; the limit is ${QUERY_LIMITS.maxDepth}`
+      : aliases > QUERY_LIMITS.maxAliases
+        ? `query uses ${aliases} aliases; the limit is ${QUERY_LIMITS.maxAliases}`
+        : null;
+  limits = { refusal, complexity: new Map() };
+  measured.set(operation, limits);
+  return limits;
+}
+
+/** The variables with every string emptied: the estimators read list lengths and numbers only. */
+function shapeOf(variables: Record<string, unknown>): string {
+  return JSON.stringify(variables, (_key, value) => (typeof value === "string" ? "" : value));
+}
+
+export function checkQueryLimits(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode, variables: Record<string, unknown>): void {
+  if (isIntrospectionOnly(operation)) return;
+  const limits = limitsOf(document, operation);
+  if (limits.refusal) throw tooComplex(limits.refusal);
+  const shape = shapeOf(variables);
+  let complexity = limits.complexity.get(shape);
+  if (complexity === undefined) {
+    if (getVariableValues(schema, operation.variableDefinitions ?? [], variables).errors) return; // invalid variables: execution refuses them (400 BAD_USER_INPUT) before any resolver runs
+    complexity = getComplexity({
+      schema,
+      query: document,
+      operationName: operation.name?.value,
+      variables,
+      estimators: [listEstimator, simpleEstimator({ defaultComplexity: 1 })],
+    });
+    if (limits.complexity.size >= MAX_SHAPES_PER_OPERATION) limits.complexity.clear();
+    limits.complexity.set(shape, complexity);
+  }
   if (complexity > QUERY_LIMITS.maxComplexity) {
     throw tooComplex(`query complexity ${complexity} exceeds ${QUERY_LIMITS.maxComplexity}; ask for fewer fields or split the request`);
   }
-}
-
-/** Refuses over-deep, alias-heavy or too costly operations before anything runs. */
-export function queryLimitsPlugin(schema: GraphQLSchema): ApolloServerPlugin<HubContext> {
-  return {
-    async requestDidStart() {
-      return {
-        async didResolveOperation({ document, operation, request }) {
-          if (operation) checkQueryLimits(schema, document, operation, request.variables ?? {});
-        },
-      };
-    },
-  };
 }

@@ -1,4 +1,5 @@
 import crypto from "node:crypto";
+import type { Statement } from "better-sqlite3";
 import { eq, sql } from "drizzle-orm";
 import type { HubDb } from "../db/client.ts";
 import { apiKeys, partners } from "../db/schema.ts";
@@ -18,6 +19,12 @@ export interface ApiKeyView {
 
 const SECRET_PREFIX = "fpr_";
 const PREFIX_LENGTH = 12;
+/**
+ * How long an authenticated secret is trusted without reading the key again. A revocation through
+ * this process applies at once; one made by another process (the CLI, a second api) within this.
+ */
+export const PRINCIPAL_CACHE_MS = 1_000;
+const PRINCIPAL_CACHE_SIZE = 10_000;
 /** lastUsedAt is refreshed at most this often per key, so lookups do not write on every request. */
 const LAST_USED_RESOLUTION_MS = 60_000;
 
@@ -26,6 +33,7 @@ function digestSecret(secret: string): string {
 }
 
 type KeyRow = typeof apiKeys.$inferSelect;
+type AuthRow = Pick<KeyRow, "id" | "partnerId" | "role" | "scopes" | "lastUsedAt" | "revokedAt">;
 
 function toView(row: KeyRow): ApiKeyView {
   return { ...row, role: row.role as Role, scopes: row.scopes ? (row.scopes.split(",") as Scope[]) : [] };
@@ -43,14 +51,19 @@ function requireScopes(role: Role, scopes: readonly string[] | null | undefined)
 
 /** API keys: random secrets shown once, stored as SHA-256 digests, revocable at once. */
 export class ApiKeyService {
-  readonly #byDigest;
+  readonly #byDigest: Statement<[string], AuthRow>;
   readonly #touch;
+  /** Recently authenticated secrets (only known, unrevoked ones): every request authenticates. */
+  readonly #recent = new Map<string, { principal: Principal; until: number }>();
 
   constructor(
     private readonly db: HubDb,
     private readonly now: () => Date = () => new Date(),
   ) {
-    this.#byDigest = db.select().from(apiKeys).where(eq(apiKeys.secretDigest, sql.placeholder("digest"))).prepare();
+    // Raw statement: every request authenticates, and drizzle's row mapping cost more than the query.
+    this.#byDigest = db.$client.prepare<[string], AuthRow>(
+      "SELECT id, partner_id AS partnerId, role, scopes, last_used_at AS lastUsedAt, revoked_at AS revokedAt FROM api_keys WHERE secret_digest = ?",
+    );
     this.#touch = db
       .update(apiKeys)
       .set({ lastUsedAt: sql`${sql.placeholder("at")}` })
@@ -87,7 +100,20 @@ export class ApiKeyService {
 
   /** The caller behind a bearer secret, or null when it is unknown or revoked. */
   authenticate(secret: string): Principal | null {
-    const row = this.#byDigest.get({ digest: digestSecret(secret) });
+    const clock = Date.now();
+    const recent = this.#recent.get(secret);
+    if (recent && clock < recent.until) return recent.principal;
+    const principal = this.#authenticate(secret);
+    if (recent) this.#recent.delete(secret);
+    if (principal) {
+      if (this.#recent.size >= PRINCIPAL_CACHE_SIZE) this.#recent.delete(this.#recent.keys().next().value!);
+      this.#recent.set(secret, { principal, until: clock + PRINCIPAL_CACHE_MS });
+    }
+    return principal;
+  }
+
+  #authenticate(secret: string): Principal | null {
+    const row = this.#byDigest.get(digestSecret(secret));
     if (!row || row.revokedAt) return null;
     const now = this.now();
     if (!row.lastUsedAt || now.getTime() - Date.parse(row.lastUsedAt) > LAST_USED_RESOLUTION_MS) {
@@ -104,6 +130,7 @@ export class ApiKeyService {
   revoke(id: string): ApiKeyView {
     const row = this.db.select().from(apiKeys).where(eq(apiKeys.id, id)).get();
     if (!row) throw new HubError("NOT_FOUND", `API key ${id} does not exist`);
+    for (const [secret, { principal }] of this.#recent) if (principal.keyId === id) this.#recent.delete(secret);
     if (row.revokedAt) return toView(row);
     const updated = this.db
       .update(apiKeys)

@@ -2,12 +2,13 @@ import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from "rate-limite
 import type { Redis } from "ioredis";
 import type { HubConfig } from "../config.ts";
 import { HubError } from "../errors.ts";
+import { LeasedLimit, LimitReached } from "./leased-limit.ts";
 import type { Principal } from "./roles.ts";
 
 export type LimitedAction = "check" | "verify";
 
 function limited(res: unknown, what: string): never {
-  const retryAfterMs = res instanceof RateLimiterRes ? Math.max(1, Math.ceil(res.msBeforeNext)) : 60_000;
+  const retryAfterMs = res instanceof RateLimiterRes || res instanceof LimitReached ? Math.max(1, Math.ceil(res.msBeforeNext)) : 60_000;
   throw new HubError("RATE_LIMITED", `${what}; retry after ${Math.ceil(retryAfterMs / 1000)} s`, { retryAfterMs });
 }
 
@@ -17,7 +18,7 @@ function limited(res: unknown, what: string): never {
  * then blocks, one key's repeated NO_MATCH answers for one number.
  */
 export class RateLimits {
-  readonly #perMinute = new Map<string, RateLimiterRedis>();
+  readonly #perMinute = new Map<string, LeasedLimit>();
   readonly #failures: RateLimiterRedis;
   readonly #spacing: RateLimiterRedis;
 
@@ -43,30 +44,26 @@ export class RateLimits {
     });
   }
 
-  private limiter(action: LimitedAction, role: string): RateLimiterRedis {
+  private limiter(action: LimitedAction, role: string): LeasedLimit {
     const id = `${action}:${role}`;
     let limiter = this.#perMinute.get(id);
     if (!limiter) {
       const table = action === "check" ? this.limits.checksPerMinute : this.limits.verificationsPerMinute;
-      const points = table[role] ?? 60;
-      limiter = new RateLimiterRedis({
-        storeClient: this.redis,
-        keyPrefix: `${this.prefix}:rate:${action}`,
-        points,
-        duration: 60,
-        insuranceLimiter: new RateLimiterMemory({ points, duration: 60 }),
-      });
+      limiter = new LeasedLimit(this.redis, `${this.prefix}:rate:${action}`, table[role] ?? 60, 60_000);
       this.#perMinute.set(id, limiter);
     }
     return limiter;
   }
 
-  /** Counts `points` actions against the key's per-minute limit, or throws RATE_LIMITED. */
-  async consume(principal: Principal, action: LimitedAction, points = 1): Promise<void> {
+  /**
+   * Counts `points` actions against the key's per-minute limit, or throws RATE_LIMITED. Usually
+   * answers at once from this process's lease of the shared count (no Redis round trip).
+   */
+  consume(principal: Principal, action: LimitedAction, points = 1): void | Promise<void> {
     if (points <= 0) return;
-    await this.limiter(action, principal.role)
-      .consume(principal.keyId, points)
-      .catch((res: unknown) => limited(res, `rate limit for ${action === "check" ? "card checks" : "verifications"} reached for this key`));
+    const refuse = (res: unknown) => limited(res, `rate limit for ${action === "check" ? "card checks" : "verifications"} reached for this key`);
+    const pending = this.limiter(action, principal.role).consume(principal.keyId, points);
+    return pending?.catch(refuse);
   }
 
   /** Before a verification: refuses a key and number pair that keeps failing to match. */
