@@ -81,6 +81,25 @@ describe("checkQueryLimits on a synthetic self-nesting schema", () => {
     expect(limitsOf(schema, "query($f: Int) { nodes(first: $f) { children(first: $f) { name } } }", { f: 100 })).toBeNull();
   });
 
+  it("judges one parsed operation again for each shape of its variables (the measure is kept per operation)", () => {
+    const document = parse("query($f: Int, $s: String) { nodes(first: $f) { children(first: $f) { name } } node { name } }");
+    const operation = getOperationAST(document)!;
+    const judge = (variables: Record<string, unknown>) => {
+      try {
+        checkQueryLimits(schema, document, operation, variables);
+        return "allowed";
+      } catch (error) {
+        return (error as GraphQLError).extensions.code;
+      }
+    };
+    expect(judge({ f: 100, s: "a" })).toBe("allowed");
+    expect(judge({ f: 300, s: "a" })).toBe("QUERY_TOO_COMPLEX");
+    expect(judge({ f: 100, s: "another string" })).toBe("allowed");
+    expect(judge({ f: 300, s: "b" })).toBe("QUERY_TOO_COMPLEX");
+    // More shapes than the per-operation memory holds: each still judged on its own figures.
+    for (let f = 1; f <= 300; f += 1) expect(judge({ f, s: "x" })).toBe(f * (f * 2 + 1) + 2 > QUERY_LIMITS.maxComplexity ? "QUERY_TOO_COMPLEX" : "allowed");
+  });
+
   it("leaves operations of introspection fields only to the introspection setting", () => {
     const deep = "{ __schema { types { fields { type { ofType { ofType { ofType { ofType { name } } } } } } } } }";
     expect(limitsOf(schema, deep)).toBeNull();
