@@ -12,11 +12,15 @@ export class RetryableDeliveryError extends Error {
   }
 }
 
-/** The retry delay: the schedule's step ±20 % jitter; Retry-After honoured within [step, 2 × step]. */
+/**
+ * The retry delay after `attemptsMade` attempts: the schedule's step ±20 % jitter; a Retry-After
+ * (from a RetryableDeliveryError, or an outcome carrying retryAfterMs) honoured within [step, 2 × step].
+ */
 export function retryDelay(schedule: readonly number[], attemptsMade: number, error: unknown, random = Math.random): number {
   const base = schedule[Math.min(attemptsMade, schedule.length) - 1] ?? schedule[schedule.length - 1];
-  if (error instanceof RetryableDeliveryError && error.retryAfterMs !== null) {
-    return Math.min(Math.max(error.retryAfterMs, base), 2 * base);
+  const retryAfterMs = (error as { retryAfterMs?: unknown } | null)?.retryAfterMs;
+  if (typeof retryAfterMs === "number") {
+    return Math.min(Math.max(retryAfterMs, base), 2 * base);
   }
   return Math.round(base * (0.8 + 0.4 * random()));
 }

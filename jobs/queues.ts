@@ -32,7 +32,12 @@ export interface DeliverJob {
   sequence: number | null;
   testEventId?: string;
   testTime?: string;
+  /** Attempts made before this job (the fan-out's first attempt): the job holds the retries. */
+  priorAttempts?: number;
 }
+
+/** A fan-out that failed (Redis or the database briefly unavailable) runs again; reruns skip what was delivered. */
+const FANOUT_RETRIES = { attempts: 8, backoff: { type: "exponential", delay: 1000 } } as const;
 
 const KEEP = { removeOnComplete: { age: 3600, count: 10_000 }, removeOnFail: { age: 7 * 86_400, count: 100_000 } };
 
@@ -85,14 +90,20 @@ export class HubQueues {
     for (const lane of ["urgent", "bulk"] as const) {
       const jobs = events
         .filter((event) => laneOf(event.type) === lane)
-        .map((event) => ({ name: "fanout", data: { sequence: event.sequence }, opts: { jobId: `evt-${event.sequence}` } }));
+        .map((event) => ({ name: "fanout", data: { sequence: event.sequence }, opts: { jobId: `evt-${event.sequence}`, ...FANOUT_RETRIES } }));
       if (jobs.length > 0) await this.fanout[lane].addBulk(jobs);
     }
   }
 
-  async addDeliveries(lane: Lane, jobs: readonly { data: DeliverJob; jobId: string }[]): Promise<void> {
+  /** Delivery jobs; a job whose data counts `priorAttempts` gets that many fewer attempts, after `delay`. */
+  async addDeliveries(lane: Lane, jobs: readonly { data: DeliverJob; jobId: string; delay?: number }[]): Promise<void> {
     if (jobs.length === 0) return;
-    await this.deliver[lane].addBulk(jobs.map((job) => ({ name: "deliver", data: job.data, opts: { ...this.deliverOptions, jobId: job.jobId } })));
+    await this.deliver[lane].addBulk(
+      jobs.map((job) => {
+        const attempts = Math.max(1, (this.deliverOptions.attempts ?? 1) - (job.data.priorAttempts ?? 0));
+        return { name: "deliver", data: job.data, opts: { ...this.deliverOptions, attempts, jobId: job.jobId, delay: job.delay } };
+      }),
+    );
   }
 
   async close(): Promise<void> {

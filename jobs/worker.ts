@@ -6,7 +6,7 @@ import { DeliveryAttempts } from "../src/webhooks/delivery-attempt.ts";
 import { createDeliverProcessor, retryDelay } from "./deliver-processor.ts";
 import { createFanoutProcessor } from "./fanout-processor.ts";
 import { createImportProcessor } from "./import-processor.ts";
-import { QUEUE_NAMES, workerConnection } from "./queues.ts";
+import { QUEUE_NAMES, workerConnection, type DeliverJob } from "./queues.ts";
 
 export interface WorkerHandle {
   close(): Promise<void>;
@@ -31,11 +31,13 @@ export async function startWorker(runtime: HubRuntime): Promise<WorkerHandle> {
   const schedule = config.webhooks.retryScheduleMs;
   const common = { connection, prefix, lockDuration: config.worker.lockMs, stalledInterval: Math.max(1000, config.worker.lockMs) };
   const worker = <T>(name: string, processor: Processor<T>, concurrency: number) => {
-    const w = new Worker<T>(name, processor, { ...common, concurrency, settings: { backoffStrategy: (made, _type, err) => retryDelay(schedule, made, err) } });
+    const backoffStrategy = (made: number, _type?: string, err?: Error, job?: { data: unknown }) =>
+      retryDelay(schedule, made + ((job?.data as DeliverJob | undefined)?.priorAttempts ?? 0), err);
+    const w = new Worker<T>(name, processor, { ...common, concurrency, settings: { backoffStrategy } });
     w.on("error", (error) => log({ level: "warn", msg: "worker error", queue: name, error: String(error) }));
     return w;
   };
-  const fanout = createFanoutProcessor(services.db, services.fanout, queues);
+  const fanout = createFanoutProcessor(services.db, services.fanout, queues, attempts, { retryScheduleMs: schedule, concurrency: config.worker.concurrency });
   const deliver = createDeliverProcessor(attempts);
   const maintenanceQueue = new Queue(QUEUE_NAMES.maintenance, { connection, prefix });
   maintenanceQueue.on("error", (error) => log({ level: "warn", msg: "queue error", queue: QUEUE_NAMES.maintenance, error: String(error) }));

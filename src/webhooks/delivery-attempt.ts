@@ -1,5 +1,5 @@
 import { Webhook } from "standardwebhooks";
-import type { HubDb } from "../db/client.ts";
+import { inTransaction, type HubDb } from "../db/client.ts";
 import { eventId } from "../events/change-feed.ts";
 import { readEvent } from "../events/event-log.ts";
 import { serializeEvent, serializeTestEvent } from "./cloud-event.ts";
@@ -28,6 +28,52 @@ export interface DeliverySettings {
   timeoutMs: number;
   disableAfterMs: number;
   disableAfterFailures: number;
+}
+
+interface Message {
+  id: string;
+  time: string;
+  sequence: number | null;
+  body: string;
+}
+
+interface SendOutcome {
+  status: number | null;
+  latencyMs: number | null;
+  error: string | null;
+  retryAfterMs: number | null;
+  /** Refused before sending (the URL policy), as opposed to a network failure. */
+  refused: boolean;
+}
+
+interface StartedAttempt {
+  subscription: DeliverySubscription;
+  message: Message;
+  rowId: number;
+}
+
+function skipReason(subscription: DeliverySubscription | undefined): string | null {
+  if (!subscription) return "subscription deleted";
+  return subscription.status === "ACTIVE" ? null : `subscription ${subscription.status.toLowerCase()}`;
+}
+
+/** Lineage fields go to subscriptions whose creating key (still unrevoked) may read them. */
+function seesLineage(subscription: DeliverySubscription): boolean {
+  return !subscription.keyRevokedAt && (subscription.keyScopes ?? "").split(",").includes("LINEAGE_READ");
+}
+
+/** Runs `work` over `items` with at most `limit` in flight; results in input order. */
+async function mapConcurrently<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await work(items[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+  return results;
 }
 
 /** 2xx succeeds; network errors, 5xx, 408 and 429 retry; other answers (and 410) give up. */
@@ -61,12 +107,58 @@ export class DeliveryAttempts {
 
   async attempt(ref: DeliveryRef, isLast: boolean): Promise<AttemptOutcome> {
     const subscription = this.statements.subscription(ref.subscriptionId);
-    if (!subscription) return { kind: "skipped", reason: "subscription deleted" };
-    if (subscription.status !== "ACTIVE") return { kind: "skipped", reason: `subscription ${subscription.status.toLowerCase()}` };
-    const message = this.message(ref, subscription);
+    const skip = skipReason(subscription);
+    if (skip) return { kind: "skipped", reason: skip };
+    const message = this.message(ref, subscription!);
     if (!message) return { kind: "skipped", reason: "event not found" };
-    const rowId = this.startAttempt(ref, message);
-    const outcome = await this.send(subscription, message);
+    const started = { subscription: subscription!, message, rowId: this.startAttempt(ref, message) };
+    return this.complete(started, await this.send(started.subscription, message), isLast);
+  }
+
+  /**
+   * The first attempt of one event to each of its subscriptions, sent concurrently (at most
+   * `concurrency` at once) by the fan-out itself: no queue round trip per delivery. Attempt rows
+   * start and finish in one transaction each. Safe to run again for the same event (a fan-out
+   * retried after a crash): what already succeeded or died is skipped, an open attempt is resent,
+   * and a failed one answers "retry" so its retry job is (re)queued.
+   */
+  async firstAttempts(sequence: number, subscriptionIds: readonly string[], isLast: boolean, concurrency: number): Promise<Map<string, AttemptOutcome>> {
+    const outcomes = new Map<string, AttemptOutcome>();
+    const event = readEvent(this.db, sequence);
+    if (!event) {
+      for (const id of subscriptionIds) outcomes.set(id, { kind: "skipped", reason: "event not found" });
+      return outcomes;
+    }
+    const bodies = new Map<boolean, string>();
+    const started: StartedAttempt[] = [];
+    inTransaction(this.db, () => {
+      for (const id of subscriptionIds) {
+        const subscription = this.statements.subscription(id);
+        const skip = skipReason(subscription);
+        if (skip) {
+          outcomes.set(id, { kind: "skipped", reason: skip });
+          continue;
+        }
+        const lineage = seesLineage(subscription!);
+        let body = bodies.get(lineage);
+        if (body === undefined) bodies.set(lineage, (body = serializeEvent(event, this.settings.sourceUri, lineage)));
+        const message = { id: eventId(event.sequence), time: event.occurredAt, sequence: event.sequence, body };
+        const last = this.statements.lastAttempt(id, message.id);
+        if (last?.status === "SUCCEEDED" || last?.status === "DEAD") outcomes.set(id, { kind: "skipped", reason: `already ${last.status.toLowerCase()}` });
+        else if (last?.status === "FAILED") outcomes.set(id, { kind: "retry", error: "an earlier attempt failed", retryAfterMs: null });
+        else started.push({ subscription: subscription!, message, rowId: this.startAttempt({ subscriptionId: id, sequence }, message, last) });
+      }
+    });
+    const results = await mapConcurrently(started, concurrency, (attempt) => this.send(attempt.subscription, attempt.message));
+    inTransaction(this.db, () => {
+      started.forEach((attempt, i) => outcomes.set(attempt.subscription.id, this.complete(attempt, results[i], isLast)));
+    });
+    return outcomes;
+  }
+
+  /** Logs how an attempt ended and updates the subscription's health; says what happens next. */
+  private complete(started: StartedAttempt, outcome: SendOutcome, isLast: boolean): AttemptOutcome {
+    const { subscription, message, rowId } = started;
     const ok = outcome.status !== null && outcome.status >= 200 && outcome.status < 300;
     const retryable = outcome.status === null ? !outcome.refused : isRetryable(outcome.status);
     const status = ok ? "SUCCEEDED" : retryable && !isLast ? "FAILED" : "DEAD";
@@ -81,7 +173,7 @@ export class DeliveryAttempts {
     return status === "DEAD" ? { kind: "give-up", error } : { kind: "retry", error, retryAfterMs: outcome.retryAfterMs };
   }
 
-  private message(ref: DeliveryRef, subscription: DeliverySubscription): { id: string; time: string; sequence: number | null; body: string } | null {
+  private message(ref: DeliveryRef, subscription: DeliverySubscription): Message | null {
     const source = this.settings.sourceUri;
     if (ref.sequence === null) {
       const id = ref.testEventId!;
@@ -90,11 +182,10 @@ export class DeliveryAttempts {
     }
     const event = readEvent(this.db, ref.sequence);
     if (!event) return null;
-    const lineage = !subscription.keyRevokedAt && (subscription.keyScopes ?? "").split(",").includes("LINEAGE_READ");
-    return { id: eventId(event.sequence), time: event.occurredAt, sequence: event.sequence, body: serializeEvent(event, source, lineage) };
+    return { id: eventId(event.sequence), time: event.occurredAt, sequence: event.sequence, body: serializeEvent(event, source, seesLineage(subscription)) };
   }
 
-  private async send(subscription: SubscriptionRow, message: { id: string; body: string }) {
+  private async send(subscription: SubscriptionRow, message: { id: string; body: string }): Promise<SendOutcome> {
     const started = this.now();
     try {
       const target = await resolveDeliverableUrl(subscription.url, this.policy);
@@ -130,8 +221,7 @@ export class DeliveryAttempts {
    * Logs the start of an attempt. Attempts number on per (subscription, event), across retries
    * and replays; a PENDING row left by a test event or by a worker that died is reused.
    */
-  private startAttempt(ref: DeliveryRef, message: { id: string; time: string; sequence: number | null }): number {
-    const last = this.statements.lastAttempt(ref.subscriptionId, message.id);
+  private startAttempt(ref: DeliveryRef, message: Message, last = this.statements.lastAttempt(ref.subscriptionId, message.id)): number {
     if (last?.status === "PENDING") return last.id;
     return this.statements.insertAttempt({
       subscriptionId: ref.subscriptionId,
@@ -143,7 +233,7 @@ export class DeliveryAttempts {
     });
   }
 
-  private finishAttempt(id: number, outcome: { status: number | null; latencyMs: number | null; error: string | null }, status: "SUCCEEDED" | "FAILED" | "DEAD"): void {
+  private finishAttempt(id: number, outcome: SendOutcome, status: "SUCCEEDED" | "FAILED" | "DEAD"): void {
     this.statements.finishAttempt({
       id,
       status,

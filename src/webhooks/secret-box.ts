@@ -7,6 +7,8 @@ import type { Digester } from "../hub-secret.ts";
  */
 export class SecretBox {
   readonly #key: Buffer;
+  /** Recently opened secrets: every delivery attempt signs, and opening costs more than signing. */
+  readonly #opened = new Map<string, string>();
 
   constructor(digester: Digester) {
     this.#key = digester.deriveKey("webhook-secrets");
@@ -20,6 +22,15 @@ export class SecretBox {
   }
 
   open(sealed: string): string {
+    const known = this.#opened.get(sealed);
+    if (known !== undefined) return known;
+    const plaintext = this.#open(sealed);
+    if (this.#opened.size >= 1000) this.#opened.delete(this.#opened.keys().next().value!);
+    this.#opened.set(sealed, plaintext);
+    return plaintext;
+  }
+
+  #open(sealed: string): string {
     const raw = Buffer.from(sealed, "base64url");
     const decipher = crypto.createDecipheriv("aes-256-gcm", this.#key, raw.subarray(0, 12));
     decipher.setAuthTag(raw.subarray(12, 28));
