@@ -127,6 +127,30 @@ describe("webhook delivery", () => {
     expect(page.data.webhookDeliveries.length + next.data.webhookDeliveries.length).toBe(log.data.webhookDeliveries.length);
   });
 
+  it("tries a receiver that always fails once plus once per scheduled retry (3), then marks the delivery DEAD", async () => {
+    const partner = hub.partnerKey(ALL_EVENTS_NO_LINEAGE);
+    const r = await receiver();
+    r.respond = () => ({ status: 500 });
+    const sub = await subscribe(hub, partner.secret, r.url, ["CARD_ISSUED"]);
+    r.secrets = [sub.secret];
+    await issue(hub, issuer, v2023(150));
+    const deliveries = async () =>
+      (await hub.gql(partner.secret, `{ webhookDeliveries(subscriptionId: "${sub.id}", first: 100) { status attempt responseStatus } }`)).data.webhookDeliveries as {
+        status: string;
+        attempt: number;
+      }[];
+    await eventually(async () => (await deliveries()).some((d) => d.status === "DEAD"));
+    await new Promise((resolve) => setTimeout(resolve, 300)); // nothing more comes after DEAD
+    const log = await deliveries();
+    expect(log.map((d) => [d.attempt, d.status]).sort((a, b) => Number(a[0]) - Number(b[0]))).toEqual([
+      [1, "FAILED"],
+      [2, "FAILED"],
+      [3, "FAILED"],
+      [4, "DEAD"],
+    ]);
+    expect([...r.attempts.values()]).toEqual([4]);
+  });
+
   it("disables a subscription on 410 Gone, and replays what it missed after resume", async () => {
     const partner = hub.partnerKey(ALL_EVENTS_NO_LINEAGE);
     const r = await receiver();
