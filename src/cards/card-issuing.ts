@@ -84,8 +84,10 @@ export function issueCard(ctx: RegisterContext, input: IssueCardData): CardRecor
     const existing = instances.find((card) => card.issueCount === issuance.issueCount);
     if (existing) return repeatOf(ctx, existing, issuance);
     const at = ctx.now().toISOString();
-    const holderId = instances.length > 0 ? reissueHolder(ctx, instances, issuance) : switchOrNewHolder(ctx, issuance, at);
-    ctx.write.setHolderNames.run({ id: holderId, english: issuance.englishNameDigest, chinese: issuance.chineseNameDigest });
+    const holder = instances.length > 0 ? { id: reissueHolder(ctx, instances, issuance), isNew: false } : switchOrNewHolder(ctx, issuance, at);
+    const holderId = holder.id;
+    // A new holder was inserted with its names; an existing one takes the names of its newest card.
+    if (!holder.isNew) ctx.write.setHolderNames.run({ id: holderId, english: issuance.englishNameDigest, chinese: issuance.chineseNameDigest });
     for (const earlier of instances) {
       if (earlier.state === "VALID") ctx.changeCardState(earlier, "SUPERSEDED", "CARD_SUPERSEDED", at);
     }
@@ -149,11 +151,11 @@ function reissueHolder(ctx: RegisterContext, instances: CardRecord[], issuance: 
   return latest.holderId;
 }
 
-function switchOrNewHolder(ctx: RegisterContext, issuance: Issuance, at: string): number {
+function switchOrNewHolder(ctx: RegisterContext, issuance: Issuance, at: string): { id: number; isNew: boolean } {
   if (issuance.previousNumber === null) {
-    const { number, version, provinceCode, nationality, validFrom } = issuance;
+    const { number, version, provinceCode, nationality, validFrom, englishNameDigest: english, chineseNameDigest: chinese } = issuance;
     const v2023Since = version === "V2023" ? validFrom : null;
-    return ctx.write.insertHolder.get({ at, number, version, provinceCode, nationality, validFrom, v2023Since })!.id;
+    return { id: ctx.write.insertHolder.get({ at, number, version, provinceCode, nationality, validFrom, v2023Since, english, chinese })!.id, isNew: true };
   }
   const previous = ctx.queries.instancesOf(issuance.previousNumber);
   if (previous.length === 0) {
@@ -171,5 +173,5 @@ function switchOrNewHolder(ctx: RegisterContext, issuance: Issuance, at: string)
       ctx.changeCardState({ ...old, holderCurrentNumber: issuance.number }, "SUPERSEDED", "CARD_SUPERSEDED", at);
     }
   }
-  return latest.holderId;
+  return { id: latest.holderId, isNew: false };
 }

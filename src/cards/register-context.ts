@@ -28,8 +28,15 @@ export class RegisterContext {
     this.write = prepareRegisterStatements(db);
   }
 
+  /**
+   * Set by a bulk import while it applies records straight into its own batch transaction (no
+   * savepoint per record): the import itself then guarantees that a failed record left no write.
+   */
+  inBatch = false;
+
   /** Runs `work` in one transaction; events it logged are announced once it has committed. */
   commit<T>(work: () => T): T {
+    if (this.inBatch) return work();
     const before = this.#changes;
     const result = inTransaction(this.db, work);
     if (this.#changes !== before && this.eventsEnabled) this.afterEventsCommitted?.();

@@ -1,86 +1,86 @@
-import { and, eq, sql } from "drizzle-orm";
+import type { Statement } from "better-sqlite3";
 import type { HubDb } from "../db/client.ts";
-import { cards, events, holders } from "../db/schema.ts";
 
-const p = sql.placeholder;
-const instance = and(eq(cards.number, p("number")), eq(cards.issueCount, p("issueCount")));
+interface Instance {
+  number: string;
+  issueCount: number;
+}
 
-/** The register's writes, prepared once: building and preparing SQL per call dominated bulk loads. */
+/** A new holder, with the facts the rollout figures use and the name digests. */
+export interface NewHolder {
+  at: string;
+  number: string;
+  version: string;
+  provinceCode: string;
+  nationality: string;
+  validFrom: string;
+  v2023Since: string | null;
+  english: string | null;
+  chinese: string | null;
+}
+
+export interface NewCard extends Instance {
+  version: string;
+  holderId: number;
+  state: string;
+  validFrom: string;
+  validUntil: string;
+  stateChangedAt: string;
+  previousNumber: string | null;
+  provinceCode: string;
+  nationality: string;
+  birthDate: string;
+  sex: string | null;
+  issueDigest: string;
+  at: string;
+}
+
+/**
+ * The register's writes, prepared once as plain SQL over the tables of src/db/schema.ts: building
+ * SQL per call, and drizzle's parameter filling, dominated bulk loads.
+ */
 export function prepareRegisterStatements(db: HubDb) {
+  const sql = db.$client;
   return {
-    insertHolder: db
-      .insert(holders)
-      .values({
-        status: "ACTIVE",
-        statusChangedAt: p("at"),
-        currentNumber: p("number"),
-        createdAt: p("at"),
-        currentVersion: p("version"),
-        provinceCode: p("provinceCode"),
-        nationality: p("nationality"),
-        since: p("validFrom"),
-        v2023Since: p("v2023Since"),
-      })
-      .returning({ id: holders.id })
-      .prepare(),
-    setHolderNames: db
-      .update(holders)
-      .set({ englishNameDigest: sql`${p("english")}`, chineseNameDigest: sql`coalesce(${p("chinese")}, ${holders.chineseNameDigest})` })
-      .where(eq(holders.id, p("id")))
-      .prepare(),
+    insertHolder: sql.prepare(`
+      INSERT INTO holders (status, status_changed_at, current_number, created_at, current_version, province_code, nationality, since, v2023_since,
+                           english_name_digest, chinese_name_digest)
+      VALUES ('ACTIVE', @at, @number, @at, @version, @provinceCode, @nationality, @validFrom, @v2023Since, @english, @chinese)
+      RETURNING id`) as Statement<[NewHolder], { id: number }>,
+    setHolderNames: sql.prepare(`
+      UPDATE holders SET english_name_digest = @english, chinese_name_digest = coalesce(@chinese, chinese_name_digest)
+      WHERE id = @id`) as Statement<[{ id: number; english: string; chinese: string | null }]>,
     /** A V2017 → V2023 switch: the holder's current card, and the facts the rollout figures use. */
-    setHolderCurrent: db
-      .update(holders)
-      .set({
-        currentNumber: sql`${p("number")}`,
-        currentVersion: sql`${p("version")}`,
-        provinceCode: sql`${p("provinceCode")}`,
-        nationality: sql`${p("nationality")}`,
-        v2023Since: sql`coalesce(${holders.v2023Since}, ${p("validFrom")})`,
-      })
-      .where(eq(holders.id, p("id")))
-      .prepare(),
-    setHolderStatus: db
-      .update(holders)
-      .set({ status: sql`${p("status")}`, statusChangedAt: sql`${p("at")}`, statusReason: sql`${p("reason")}` })
-      .where(eq(holders.id, p("id")))
-      .prepare(),
-    insertCard: db
-      .insert(cards)
-      .values({
-        number: p("number"),
-        issueCount: p("issueCount"),
-        version: p("version"),
-        holderId: p("holderId"),
-        state: p("state"),
-        validFrom: p("validFrom"),
-        validUntil: p("validUntil"),
-        stateChangedAt: p("stateChangedAt"),
-        previousNumber: p("previousNumber"),
-        provinceCode: p("provinceCode"),
-        nationality: p("nationality"),
-        birthDate: p("birthDate"),
-        sex: p("sex"),
-        issueDigest: p("issueDigest"),
-        createdAt: p("at"),
-      })
-      .prepare(),
-    setCardState: db.update(cards).set({ state: sql`${p("state")}`, stateChangedAt: sql`${p("at")}` }).where(instance).prepare(),
-    setRevocationReason: db.update(cards).set({ revocationReason: sql`${p("reason")}` }).where(instance).prepare(),
-    issueDigestOf: db.select({ issueDigest: cards.issueDigest }).from(cards).where(instance).prepare(),
-    revocationReasonOf: db.select({ reason: cards.revocationReason }).from(cards).where(instance).prepare(),
-    insertEvent: db
-      .insert(events)
-      .values({
-        type: p("type"),
-        cardNumber: p("cardNumber"),
-        issueCount: p("issueCount"),
-        holderId: p("holderId"),
-        occurredAt: p("occurredAt"),
-        data: p("data"),
-      })
-      .returning({ sequence: events.sequence })
-      .prepare(),
+    setHolderCurrent: sql.prepare(`
+      UPDATE holders SET current_number = @number, current_version = @version, province_code = @provinceCode, nationality = @nationality,
+                         v2023_since = coalesce(v2023_since, @validFrom)
+      WHERE id = @id`) as Statement<[{ id: number; number: string; version: string; provinceCode: string; nationality: string; validFrom: string }]>,
+    setHolderStatus: sql.prepare("UPDATE holders SET status = @status, status_changed_at = @at, status_reason = @reason WHERE id = @id") as Statement<
+      [{ id: number; status: string; at: string; reason: string | null }]
+    >,
+    insertCard: sql.prepare(`
+      INSERT INTO cards (number, issue_count, version, holder_id, state, valid_from, valid_until, state_changed_at, previous_number,
+                         province_code, nationality, birth_date, sex, issue_digest, created_at)
+      VALUES (@number, @issueCount, @version, @holderId, @state, @validFrom, @validUntil, @stateChangedAt, @previousNumber,
+              @provinceCode, @nationality, @birthDate, @sex, @issueDigest, @at)`) as Statement<[NewCard]>,
+    setCardState: sql.prepare("UPDATE cards SET state = @state, state_changed_at = @at WHERE number = @number AND issue_count = @issueCount") as Statement<
+      [Instance & { state: string; at: string }]
+    >,
+    setRevocationReason: sql.prepare("UPDATE cards SET revocation_reason = @reason WHERE number = @number AND issue_count = @issueCount") as Statement<
+      [Instance & { reason: string }]
+    >,
+    issueDigestOf: sql.prepare("SELECT issue_digest AS issueDigest FROM cards WHERE number = @number AND issue_count = @issueCount") as Statement<
+      [Instance],
+      { issueDigest: string }
+    >,
+    revocationReasonOf: sql.prepare("SELECT revocation_reason AS reason FROM cards WHERE number = @number AND issue_count = @issueCount") as Statement<
+      [Instance],
+      { reason: string | null }
+    >,
+    insertEvent: sql.prepare(`
+      INSERT INTO events (type, card_number, issue_count, holder_id, occurred_at, data)
+      VALUES (@type, @cardNumber, @issueCount, @holderId, @occurredAt, @data)
+      RETURNING sequence`) as Statement<[{ type: string; cardNumber: string; issueCount: number; holderId: number; occurredAt: string; data: string }], { sequence: number }>,
   };
 }
 

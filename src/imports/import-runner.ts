@@ -1,7 +1,9 @@
 import fs from "node:fs";
 import type { Readable } from "node:stream";
 import { parse as parseCsvLine } from "csv-parse/sync";
+import type { Statement } from "better-sqlite3";
 import { sql } from "drizzle-orm";
+import { inTransaction, type HubDb } from "../db/client.ts";
 import type { RegisterContext } from "../cards/register-context.ts";
 import { HubError, isHubError } from "../errors.ts";
 import { RECORD_FIELDS, toImportRecord, type ImportRecord } from "./import-record.ts";
@@ -78,8 +80,8 @@ function rejectOf(line: number, error: HubError, record: ImportRecord | null): R
 
 /**
  * Streams an NDJSON or CSV file into the register through the same service code as the GraphQL
- * mutations. Records are applied in batches of one transaction each, every record in its own
- * savepoint: a bad record is rejected whole and never stops the import. Memory stays flat.
+ * mutations. Records are applied in batches of one transaction each (see applyBatch): a bad record
+ * is rejected whole and never stops the import. Memory stays flat.
  */
 export async function importStream(ctx: RegisterContext, input: Readable, options: ImportOptions): Promise<ImportSummary> {
   const started = performance.now();
@@ -89,7 +91,7 @@ export async function importStream(ctx: RegisterContext, input: Readable, option
   if (options.noEvents) requireEmptyRegister(ctx);
   ctx.eventsEnabled = !options.noEvents;
   let header: string[] | null = null;
-  let batch: { line: number; record: ImportRecord | null; error: HubError | null }[] = [];
+  let batch: BatchItem[] = [];
   const flush = () => {
     applyBatch(ctx, batch, progress, (reject) => rejects?.write(`${JSON.stringify(reject)}\n`));
     batch = [];
@@ -119,29 +121,67 @@ export async function importStream(ctx: RegisterContext, input: Readable, option
   return { ...counts, seconds: Math.round((performance.now() - started) / 10) / 100 };
 }
 
-function applyBatch(
-  ctx: RegisterContext,
-  batch: { line: number; record: ImportRecord | null; error: HubError | null }[],
-  progress: ImportProgress,
-  reject: (reject: Reject) => void,
-): void {
-  ctx.db.$client.transaction(() => {
+type BatchItem = { line: number; record: ImportRecord | null; error: HubError | null };
+type Outcome = "created" | "unchanged" | Reject;
+
+/** A record failed after it had written: the batch must be applied again, a savepoint per record. */
+class HalfApplied extends Error {}
+
+const totalChanges = new WeakMap<HubDb["$client"], Statement<[], { n: number }>>();
+
+/** Rows written by this connection so far (tells whether a failed record had written anything). */
+function changesSoFar(db: HubDb): number {
+  let statement = totalChanges.get(db.$client);
+  if (!statement) totalChanges.set(db.$client, (statement = db.$client.prepare("SELECT total_changes() AS n")));
+  return statement.get()!.n;
+}
+
+/**
+ * One batch in one transaction. Records are applied straight into it; a record that fails before
+ * writing (almost every bad row: validation comes first) is just rejected. Should one fail after
+ * writing, the whole batch is rolled back and applied again with a savepoint per record, so a bad
+ * row never half-applies. Counts and rejects are reported once the batch has committed.
+ */
+function applyBatch(ctx: RegisterContext, batch: BatchItem[], progress: ImportProgress, reject: (reject: Reject) => void): void {
+  let outcomes: Outcome[];
+  try {
+    outcomes = inTransaction(ctx.db, () => applyItems(ctx, batch, false));
+  } catch (error) {
+    if (!(error instanceof HalfApplied)) throw error;
+    outcomes = inTransaction(ctx.db, () => applyItems(ctx, batch, true));
+  }
+  for (const outcome of outcomes) {
+    if (outcome === "created") progress.created += 1;
+    else if (outcome === "unchanged") progress.unchanged += 1;
+    else {
+      progress.rejected += 1;
+      reject(outcome);
+    }
+  }
+}
+
+function applyItems(ctx: RegisterContext, batch: BatchItem[], savepoints: boolean): Outcome[] {
+  const outcomes: Outcome[] = [];
+  ctx.inBatch = !savepoints;
+  try {
     for (const item of batch) {
       if (item.error || !item.record) {
-        progress.rejected += 1;
-        reject(rejectOf(item.line, item.error!, null));
+        outcomes.push(rejectOf(item.line, item.error!, null));
         continue;
       }
+      const before = savepoints ? 0 : changesSoFar(ctx.db);
       try {
-        if (applyRecord(ctx, item.record)) progress.created += 1;
-        else progress.unchanged += 1;
+        outcomes.push(applyRecord(ctx, item.record) ? "created" : "unchanged");
       } catch (error) {
         if (!isHubError(error)) throw error;
-        progress.rejected += 1;
-        reject(rejectOf(item.line, error, item.record));
+        if (!savepoints && changesSoFar(ctx.db) !== before) throw new HalfApplied();
+        outcomes.push(rejectOf(item.line, error, item.record));
       }
     }
-  })();
+  } finally {
+    ctx.inBatch = false;
+  }
+  return outcomes;
 }
 
 function requireEmptyRegister(ctx: RegisterContext): void {

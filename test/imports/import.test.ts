@@ -67,6 +67,21 @@ describe("bulk import", () => {
     expect(services.lookup.checkCard(v2023(5), null, { canReadLineage: false }).result).toBe("NOT_FOUND");
   });
 
+  it("rolls back a record that fails after its card was written (revocation reason too long), keeping the rest of its batch", async () => {
+    const services = tempServices(clock());
+    const lines = [good(21), good(22, { state: "REVOKED", revocationReason: "x".repeat(501) }), good(23), good(24, { state: "REVOKED", revocationReason: "fraud" })];
+    const { summary, rejects } = await load(services, `${lines.join("\n")}\n`);
+    expect(rejects.map((r) => [r.line, r.code, r.number])).toEqual([[2, "BAD_USER_INPUT", v2023(22)]]);
+    expect(summary).toMatchObject({ read: 4, created: 3, rejected: 1 });
+    // Not half-applied: no card, no holder, no event for line 2; the others are whole.
+    expect(services.lookup.checkCard(v2023(22), null, { canReadLineage: false }).result).toBe("NOT_FOUND");
+    expect(count(services, "cards")).toBe(3);
+    expect(count(services, "holders")).toBe(3);
+    expect((services.db.$client.prepare("SELECT count(*) AS n FROM events WHERE card_number = ?").get(v2023(22)) as { n: number }).n).toBe(0);
+    expect(services.lookup.checkCard(v2023(24), null, { canReadLineage: false }).result).toBe("REVOKED");
+    expect(services.lookup.checkCard(v2023(23), null, { canReadLineage: false }).result).toBe("VALID");
+  });
+
   it("is idempotent: a second import of the same file changes nothing and emits no events", async () => {
     const services = tempServices(clock());
     const file = [...syntheticRecords({ cards: 400, seed: 3, asOf: "2026-01-01" })].map((r) => JSON.stringify(r)).join("\n");

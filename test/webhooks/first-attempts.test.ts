@@ -33,7 +33,7 @@ describe("DeliveryAttempts.firstAttempts", () => {
 
   it("sends to every subscription concurrently, logs each attempt, and is safe to run again", async () => {
     const partner = hub.partnerKey(ALL_EVENTS_NO_LINEAGE).secret;
-    const subs = [];
+    const subs: string[] = [];
     for (let i = 0; i < 6; i += 1) {
       const sub = await subscribe(hub, partner, i < 5 ? good.url : failing.url, ["CARD_ISSUED"]);
       (i < 5 ? good : failing).secrets.push(sub.secret);
