@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
 import { drizzle, type BetterSQLite3Database } from "drizzle-orm/better-sqlite3";
 import { migrate } from "drizzle-orm/better-sqlite3/migrator";
+import { restoreDeferredIndexes } from "./deferred-indexes.ts";
 import * as schema from "./schema.ts";
 
 export type HubDb = BetterSQLite3Database<typeof schema> & { $client: Database.Database };
@@ -20,6 +21,8 @@ export function openDatabase(file: string): HubDb {
   sqlite.pragma("foreign_keys = ON");
   const db = drizzle(sqlite, { schema });
   migrate(db, { migrationsFolder: MIGRATIONS_FOLDER });
+  // Indexes a first bulk load dropped and could not rebuild (it was interrupted).
+  restoreDeferredIndexes(sqlite);
   return db as HubDb;
 }
 

@@ -219,3 +219,13 @@ export const conformanceRuns = sqliteTable(
   },
   (table) => [index("conformance_runs_partner_idx").on(table.partnerId, table.startedAt)],
 );
+
+/**
+ * Secondary indexes dropped for a first bulk load (`import --no-events`) and rebuilt when it ends;
+ * rows left here by an interrupted load are rebuilt the next time the database is opened.
+ */
+export const deferredIndexes = sqliteTable("deferred_indexes", {
+  name: text("name").primaryKey(),
+  /** The index's CREATE INDEX statement, as SQLite recorded it. */
+  ddl: text("ddl").notNull(),
+});

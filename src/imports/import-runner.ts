@@ -4,6 +4,7 @@ import { parse as parseCsvLine } from "csv-parse/sync";
 import type { Statement } from "better-sqlite3";
 import { sql } from "drizzle-orm";
 import { inTransaction, type HubDb } from "../db/client.ts";
+import { deferIndexes, restoreDeferredIndexes } from "../db/deferred-indexes.ts";
 import type { RegisterContext } from "../cards/register-context.ts";
 import { HubError, isHubError } from "../errors.ts";
 import { RECORD_FIELDS, toImportRecord, type ImportRecord } from "./import-record.ts";
@@ -88,7 +89,11 @@ export async function importStream(ctx: RegisterContext, input: Readable, option
   const progress: ImportProgress = { read: 0, created: 0, unchanged: 0, rejected: 0, bytes: 0 };
   const rejects = options.rejectsPath ? fs.createWriteStream(options.rejectsPath) : null;
   const batchSize = options.batchSize ?? 1000;
-  if (options.noEvents) requireEmptyRegister(ctx);
+  if (options.noEvents) {
+    requireEmptyRegister(ctx);
+    // A first load builds the register's secondary indexes once, at the end (see deferIndexes).
+    deferIndexes(ctx.db.$client);
+  }
   ctx.eventsEnabled = !options.noEvents;
   let header: string[] | null = null;
   let batch: BatchItem[] = [];
@@ -115,6 +120,7 @@ export async function importStream(ctx: RegisterContext, input: Readable, option
     flush();
   } finally {
     ctx.eventsEnabled = true;
+    if (options.noEvents) restoreDeferredIndexes(ctx.db.$client);
     await new Promise<void>((resolve) => (rejects ? rejects.end(resolve) : resolve()));
   }
   const { bytes: _bytes, ...counts } = progress;
