@@ -33,10 +33,25 @@ export function requireIssueCount(value: number | null | undefined, field = "iss
 
 
 /** A real calendar date written YYYY-MM-DD. */
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
 export function isCalendarDate(value: unknown): value is string {
   if (typeof value !== "string" || !/^\d{4}-\d{2}-\d{2}$/.test(value)) return false;
-  const date = new Date(`${value}T00:00:00Z`);
-  return !Number.isNaN(date.getTime()) && date.toISOString().startsWith(value);
+  const year = Number(value.slice(0, 4));
+  const month = Number(value.slice(5, 7));
+  const day = Number(value.slice(8, 10));
+  if (month < 1 || month > 12 || day < 1) return false;
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  return day <= (month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1]);
+}
+
+let aheadCache = { today: "", limit: "" };
+
+/** The latest validFrom accepted today (kept per day: bulk loads check it for every record). */
+function latestValidFrom(now: Date): string {
+  const today = chinaToday(now);
+  if (today !== aheadCache.today) aheadCache = { today, limit: addDays(today, MAX_DAYS_AHEAD) };
+  return aheadCache.limit;
 }
 
 /** Validity must be plausible: real dates, from < until, at most 10 years, inside the version's era. */
@@ -49,7 +64,7 @@ export function requirePlausibleValidity(version: CardVersion, validFrom: string
   if (validUntil > addYears(validFrom, MAX_VALIDITY_YEARS)) {
     throw bad(`validity may not exceed ${MAX_VALIDITY_YEARS} years`);
   }
-  if (validFrom > addDays(chinaToday(now), MAX_DAYS_AHEAD)) {
+  if (validFrom > latestValidFrom(now)) {
     throw new HubError("BAD_USER_INPUT", `validFrom may be at most ${MAX_DAYS_AHEAD} days ahead`, { field: "validFrom" });
   }
   if (version === "V2023" && validFrom < V2023_LAUNCH) {

@@ -38,8 +38,13 @@ export interface CardView {
 const CHINA_OFFSET_MS = 8 * 3600 * 1000;
 
 /** Validity dates on the card are dates in China (UTC+8), so "today" is China's date. */
+let todayCache = { minute: Number.NaN, date: "" };
+
+/** Today's date in China (UTC+8), YYYY-MM-DD. Dates change on minute boundaries: kept per minute. */
 export function chinaToday(now: Date): string {
-  return new Date(now.getTime() + CHINA_OFFSET_MS).toISOString().slice(0, 10);
+  const minute = Math.floor(now.getTime() / 60_000);
+  if (minute !== todayCache.minute) todayCache = { minute, date: new Date(now.getTime() + CHINA_OFFSET_MS).toISOString().slice(0, 10) };
+  return todayCache.date;
 }
 
 /** The instant a card stops being valid: midnight in China after its last valid day. */
