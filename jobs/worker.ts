@@ -3,6 +3,7 @@ import type { Redis } from "ioredis";
 import { expireDueCards } from "../src/cards/card-expiry.ts";
 import type { HubRuntime } from "../src/runtime.ts";
 import { DeliveryAttempts } from "../src/webhooks/delivery-attempt.ts";
+import { closePinnedAgents } from "../src/webhooks/pinned-post.ts";
 import { createDeliverProcessor, retryDelay } from "./deliver-processor.ts";
 import { createFanoutProcessor } from "./fanout-processor.ts";
 import { createImportProcessor } from "./import-processor.ts";
@@ -66,6 +67,7 @@ export async function startWorker(runtime: HubRuntime): Promise<WorkerHandle> {
       await Promise.all(workers.map((w) => w.close(force)));
       await maintenanceQueue.close();
       connection.disconnect();
+      closePinnedAgents();
     },
   };
 }

@@ -67,7 +67,7 @@ export async function fanout(ctx: BenchContext): Promise<Row> {
       ratio,
       target: "≥ 0.5×",
       met: ratio >= 0.5 && created.count === eventCount && check.distinct === expected,
-      notes: `${subscriptions} subscriptions × ${created.count} events${!ctx.quick && eventCount < 5000 ? " (spec: 5,000)" : ""} (POST /imports, CARD_ISSUED); ${stats.requests - stats.distinct} duplicate requests; ceiling: node:http keep-alive (no undici), concurrency ${CONCURRENCY}${ceiling.failed ? `, ${ceiling.failed} failed` : ""}`,
+      notes: `${subscriptions} subscriptions × ${created.count} events${!ctx.quick && eventCount < 5000 ? " (spec: 5,000)" : ""} (POST /imports, CARD_ISSUED); ${stats.requests - stats.distinct} duplicate requests; ceiling: undici keep-alive, concurrency ${CONCURRENCY}${ceiling.failed ? `, ${ceiling.failed} failed` : ""}`,
       data: { subscriptions, events: created.count, deliveries: stats.distinct, requests: stats.requests, seconds, postToFirstEventMs: created.firstAt! - posted, importSummary: summary, ceiling },
     };
   } finally {

@@ -1,6 +1,6 @@
-import http from "node:http";
 import path from "node:path";
 import { Webhook } from "standardwebhooks";
+import { Agent, request } from "undici";
 import type { BenchContext } from "./context.ts";
 import { ROOT, startChild } from "./proc.ts";
 
@@ -66,44 +66,39 @@ export async function startReceivers(ctx: BenchContext, count: number): Promise<
 
 /**
  * The fan-out ceiling: every (target, body) pair as a Standard Webhooks signed POST straight to the
- * receivers over keep-alive node:http (undici is not installed), `concurrency` in flight, no queue.
+ * receivers with undici (keep-alive), `concurrency` in flight, no queue.
  * Returns the seconds from the first send to the last answer.
  */
 export async function sendSigned(targets: { url: string; secret: string }[], bodies: [string, string][], concurrency: number): Promise<{ seconds: number; sent: number; failed: number }> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+  const agent = new Agent({ connections: 64 });
   const signers = targets.map((t) => ({ url: new URL(t.url), webhook: new Webhook(t.secret) }));
   const total = targets.length * bodies.length;
   let next = 0;
   let failed = 0;
-  const post = (index: number) =>
-    new Promise<void>((resolve) => {
-      const signer = signers[index % signers.length];
-      const [id, body] = bodies[Math.floor(index / signers.length)];
-      const timestamp = new Date();
-      const headers = {
-        "content-type": "application/cloudevents+json",
-        "content-length": String(Buffer.byteLength(body)),
-        "webhook-id": id,
-        "webhook-timestamp": String(Math.floor(timestamp.getTime() / 1000)),
-        "webhook-signature": signer.webhook.sign(id, timestamp, body),
-      };
-      const req = http.request({ host: signer.url.hostname, port: signer.url.port, path: signer.url.pathname, method: "POST", headers, agent }, (res) => {
-        if (res.statusCode! < 200 || res.statusCode! >= 300) failed += 1;
-        res.resume();
-        res.on("end", resolve);
-      });
-      req.on("error", () => {
-        failed += 1;
-        resolve();
-      });
-      req.end(body);
-    });
+  const post = async (index: number) => {
+    const signer = signers[index % signers.length];
+    const [id, body] = bodies[Math.floor(index / signers.length)];
+    const timestamp = new Date();
+    const headers = {
+      "content-type": "application/cloudevents+json",
+      "webhook-id": id,
+      "webhook-timestamp": String(Math.floor(timestamp.getTime() / 1000)),
+      "webhook-signature": signer.webhook.sign(id, timestamp, body),
+    };
+    try {
+      const response = await request(signer.url, { method: "POST", headers, body, dispatcher: agent });
+      if (response.statusCode < 200 || response.statusCode >= 300) failed += 1;
+      await response.body.dump();
+    } catch {
+      failed += 1;
+    }
+  };
   const started = performance.now();
   const lane = async () => {
     while (next < total) await post(next++);
   };
   await Promise.all(Array.from({ length: concurrency }, lane));
   const seconds = (performance.now() - started) / 1000;
-  agent.destroy();
+  await agent.close();
   return { seconds, sent: total, failed };
 }
