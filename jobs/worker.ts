@@ -9,6 +9,12 @@ import { createFanoutProcessor } from "./fanout-processor.ts";
 import { createImportProcessor } from "./import-processor.ts";
 import { QUEUE_NAMES, workerConnection, type DeliverJob } from "./queues.ts";
 
+/**
+ * First attempts of one event in flight at once: every subscriber of a revocation should hear of
+ * it together, not in waves (at most 64 connections per receiver origin still apply).
+ */
+const FIRST_ATTEMPTS_PER_EVENT = 128;
+
 export interface WorkerHandle {
   close(): Promise<void>;
 }
@@ -38,7 +44,7 @@ export async function startWorker(runtime: HubRuntime): Promise<WorkerHandle> {
     w.on("error", (error) => log({ level: "warn", msg: "worker error", queue: name, error: String(error) }));
     return w;
   };
-  const fanout = createFanoutProcessor(services.db, services.fanout, queues, attempts, { retryScheduleMs: schedule, concurrency: config.worker.concurrency });
+  const fanout = createFanoutProcessor(services.db, services.fanout, queues, attempts, { retryScheduleMs: schedule, concurrency: FIRST_ATTEMPTS_PER_EVENT });
   const deliver = createDeliverProcessor(attempts);
   const maintenanceQueue = new Queue(QUEUE_NAMES.maintenance, { connection, prefix });
   maintenanceQueue.on("error", (error) => log({ level: "warn", msg: "queue error", queue: QUEUE_NAMES.maintenance, error: String(error) }));
