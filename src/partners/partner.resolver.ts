@@ -53,7 +53,7 @@ export class PartnerResolver {
   }
 
   @Authorized()
-  @Mutation(() => ApiKey, { description: "Admin: revoke a key; it is refused from the next request on." })
+  @Mutation(() => ApiKey, { description: "Admin: revoke a key. This api process refuses it from the next request on; other api processes within 1 s." })
   revokeApiKey(@Ctx() ctx: HubContext, @Arg("id", () => ID, { description: "The key id." }) id: string): ApiKey {
     return ctx.services.apiKeys.revoke(id);
   }

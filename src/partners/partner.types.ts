@@ -75,7 +75,7 @@ export class ApiKey {
   @Field(() => DateTimeScalar, { nullable: true, description: "Last use, to within a minute." })
   lastUsedAt!: string | null;
 
-  @Field(() => DateTimeScalar, { nullable: true, description: "When the key was revoked; revoked keys are refused at once." })
+  @Field(() => DateTimeScalar, { nullable: true, description: "When the key was revoked; revoked keys are refused (by every api process within 1 s)." })
   revokedAt!: string | null;
 }
 
