@@ -11,7 +11,7 @@ import {
 
 type Values<T> = T[keyof T];
 
-@ObjectType({ description: "A country (ISO 3166-1)." })
+@ObjectType({ simpleResolvers: true, description: "A country (ISO 3166-1)." })
 export class Country {
   @Field(() => String, { description: "ISO 3166-1 alpha-3 code, as in V2017 numbers." })
   alpha3!: string;
@@ -23,7 +23,7 @@ export class Country {
   name!: string;
 }
 
-@ObjectType({ description: "A province-level division of China (GB/T 2260)." })
+@ObjectType({ simpleResolvers: true, description: "A province-level division of China (GB/T 2260)." })
 export class Province {
   @Field(() => String, { description: "Two-digit GB/T 2260 code, e.g. 11 for Beijing." })
   code!: string;
@@ -32,7 +32,7 @@ export class Province {
   name!: string;
 }
 
-@ObjectType({ description: "One reason a card number is not well-formed." })
+@ObjectType({ simpleResolvers: true, description: "One reason a card number is not well-formed." })
 export class CardNumberError {
   @Field(() => CardNumberErrorCodeEnum, { description: "Machine-readable reason." })
   code!: Values<typeof CardNumberErrorCodeEnum>;
@@ -41,7 +41,7 @@ export class CardNumberError {
   message!: string;
 }
 
-@ObjectType({ description: "A card number taken apart. Parsing never fails: problems are listed in errors." })
+@ObjectType({ simpleResolvers: true, description: "A card number taken apart. Parsing never fails: problems are listed in errors." })
 export class ParsedCardNumber {
   @Field(() => String, { description: "The input exactly as given." })
   input!: string;
@@ -77,7 +77,7 @@ export class ParsedCardNumber {
   errors!: CardNumberError[];
 }
 
-@ObjectType({ description: "One card instance: a number and its issue count." })
+@ObjectType({ simpleResolvers: true, description: "One card instance: a number and its issue count." })
 export class Card {
   @Field(() => String, { description: "The card number, normalized." })
   number!: string;
@@ -116,7 +116,7 @@ export class Card {
   currentNumber!: string | null;
 }
 
-@ObjectType({ description: "The answer to a card check." })
+@ObjectType({ simpleResolvers: true, description: "The answer to a card check." })
 export class CardCheck {
   @Field(() => String, { description: "The input exactly as given." })
   input!: string;

@@ -42,7 +42,7 @@ export class VerifyHolderInput {
   birthDate?: string | null;
 }
 
-@ObjectType({ description: "The answer to a holder verification." })
+@ObjectType({ simpleResolvers: true, description: "The answer to a holder verification." })
 export class Verification {
   @Field(() => VerificationResultEnum, { description: "MATCH, NO_MATCH, or why details were not compared." })
   result!: string;

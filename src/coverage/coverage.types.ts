@@ -9,7 +9,7 @@ registerEnumType(CoverageGroupEnum, { name: "CoverageGroup", description: "How r
 export const MigrationGroupEnum = { TOTAL: "TOTAL", PROVINCE: "PROVINCE", NATIONALITY: "NATIONALITY" } as const;
 registerEnumType(MigrationGroupEnum, { name: "MigrationGroup", description: "How migration progress is grouped." });
 
-@ObjectType({ description: "Partners of one industry or province by their strongest evidence of V2023 adaptation." })
+@ObjectType({ simpleResolvers: true, description: "Partners of one industry or province by their strongest evidence of V2023 adaptation." })
 export class CoverageRow {
   @Field(() => String, { description: "Industry enum value, two-digit province code, or NATIONWIDE." })
   key!: string;
@@ -33,7 +33,7 @@ export class CoverageRow {
   ratio!: number;
 }
 
-@ObjectType({ description: "Active holders of one group and how many have switched to a V2023 card." })
+@ObjectType({ simpleResolvers: true, description: "Active holders of one group and how many have switched to a V2023 card." })
 export class MigrationRow {
   @Field(() => String, { description: "TOTAL, a two-digit province code, or an ISO 3166 numeric nationality." })
   key!: string;
@@ -51,7 +51,7 @@ export class MigrationRow {
   ratio!: number;
 }
 
-@ObjectType({ description: "Active holders and V2023 holders at the end of one week." })
+@ObjectType({ simpleResolvers: true, description: "Active holders and V2023 holders at the end of one week." })
 export class MigrationPoint {
   @Field(() => DateScalar, { description: "Monday the week starts (dates in China)." })
   periodStart!: string;
@@ -63,7 +63,7 @@ export class MigrationPoint {
   onV2023!: number;
 }
 
-@ObjectType({ description: "How well changes reach one subscription." })
+@ObjectType({ simpleResolvers: true, description: "How well changes reach one subscription." })
 export class DeliveryHealthRow {
   @Field(() => ID, { description: "The subscription." })
   subscriptionId!: string;
@@ -90,7 +90,7 @@ export class DeliveryHealthRow {
   p99LatencyMs!: number | null;
 }
 
-@ObjectType({ description: "One conformance probe of a partner's endpoint." })
+@ObjectType({ simpleResolvers: true, description: "One conformance probe of a partner's endpoint." })
 export class ConformanceRun {
   @Field(() => ID, { description: "Run id; also the probe's webhook-id." })
   id!: string;

@@ -22,7 +22,7 @@ registerEnumType(EventTypeEnum, {
   },
 });
 
-@ObjectType({ description: "One change on the register. The same event is pushed by webhook and pulled from changes." })
+@ObjectType({ simpleResolvers: true, description: "One change on the register. The same event is pushed by webhook and pulled from changes." })
 export class CardEvent {
   @Field(() => ID, { description: 'Event id, "evt_<sequence>"; the same value is the webhook-id header.' })
   id!: string;
@@ -49,7 +49,7 @@ export class CardEvent {
   data!: Record<string, unknown>;
 }
 
-@ObjectType({ description: "An event with its cursor." })
+@ObjectType({ simpleResolvers: true, description: "An event with its cursor." })
 export class CardEventEdge {
   @Field(() => String, { description: "Pass as `after` to continue after this event." })
   cursor!: string;
@@ -58,7 +58,7 @@ export class CardEventEdge {
   node!: CardEvent;
 }
 
-@ObjectType({ description: "Where a page ends." })
+@ObjectType({ simpleResolvers: true, description: "Where a page ends." })
 export class PageInfo {
   @Field(() => String, { nullable: true, description: "Cursor of the last edge; keep it to resume after downtime." })
   endCursor!: string | null;
@@ -67,7 +67,7 @@ export class PageInfo {
   hasNextPage!: boolean;
 }
 
-@ObjectType({ description: "A page of the change feed, in sequence order." })
+@ObjectType({ simpleResolvers: true, description: "A page of the change feed, in sequence order." })
 export class CardEventConnection {
   @Field(() => [CardEventEdge], { description: "The events of this page." })
   edges!: CardEventEdge[];

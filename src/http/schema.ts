@@ -20,7 +20,11 @@ export const RESOLVERS = [CardResolver, VerificationResolver, ChangesResolver, P
 
 let cached: GraphQLSchema | undefined;
 
-/** The hub's schema, built once per process from the resolver classes. */
+/**
+ * The hub's schema, built once per process from the resolver classes. Every object type is declared
+ * with `simpleResolvers: true`: their fields are plain properties (no field resolvers, no field
+ * middleware), so graphql-js reads them without a type-graphql wrapper per field.
+ */
 export function buildHubSchema(): GraphQLSchema {
   cached ??= buildSchemaSync({ resolvers: [...RESOLVERS], authChecker, authMode: "error", validate: false });
   return cached;

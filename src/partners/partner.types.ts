@@ -10,7 +10,7 @@ import {
   ScopeEnum,
 } from "./partner.enums.ts";
 
-@ObjectType({ description: "Evidence that a partner's systems recognize V2023 cards." })
+@ObjectType({ simpleResolvers: true, description: "Evidence that a partner's systems recognize V2023 cards." })
 export class Adaptation {
   @Field(() => AdaptationStateEnum, { description: "What the partner declared." })
   declared!: string;
@@ -31,7 +31,7 @@ export class Adaptation {
   level!: string;
 }
 
-@ObjectType({ description: "An industry organization whose systems use the hub." })
+@ObjectType({ simpleResolvers: true, description: "An industry organization whose systems use the hub." })
 export class Partner {
   @Field(() => ID, { description: "Partner id." })
   id!: string;
@@ -52,7 +52,7 @@ export class Partner {
   createdAt!: string;
 }
 
-@ObjectType({ description: "An API key. The secret itself is never stored." })
+@ObjectType({ simpleResolvers: true, description: "An API key. The secret itself is never stored." })
 export class ApiKey {
   @Field(() => ID, { description: "Key id (not the secret)." })
   id!: string;
@@ -79,7 +79,7 @@ export class ApiKey {
   revokedAt!: string | null;
 }
 
-@ObjectType({ description: "A new API key with its secret, shown this once." })
+@ObjectType({ simpleResolvers: true, description: "A new API key with its secret, shown this once." })
 export class CreatedApiKey {
   @Field(() => ApiKey, { description: "The key's record." })
   apiKey!: ApiKey;

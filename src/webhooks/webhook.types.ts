@@ -25,7 +25,7 @@ registerEnumType(DeliveryStatusEnum, {
   },
 });
 
-@ObjectType({ description: "A partner's webhook endpoint." })
+@ObjectType({ simpleResolvers: true, description: "A partner's webhook endpoint." })
 export class WebhookSubscription {
   @Field(() => ID, { description: "Subscription id." })
   id!: string;
@@ -46,7 +46,7 @@ export class WebhookSubscription {
   createdAt!: string;
 }
 
-@ObjectType({ description: "A subscription with its signing secret, shown this once." })
+@ObjectType({ simpleResolvers: true, description: "A subscription with its signing secret, shown this once." })
 export class CreatedWebhookSubscription {
   @Field(() => WebhookSubscription, { description: "The subscription." })
   subscription!: WebhookSubscription;
@@ -55,7 +55,7 @@ export class CreatedWebhookSubscription {
   secret!: string;
 }
 
-@ObjectType({ description: "One delivery attempt of one event to one subscription." })
+@ObjectType({ simpleResolvers: true, description: "One delivery attempt of one event to one subscription." })
 export class WebhookDelivery {
   @Field(() => ID, { description: "Attempt id; pass as `after` to page on." })
   id!: string;
