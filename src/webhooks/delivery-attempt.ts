@@ -1,6 +1,7 @@
 import { Webhook } from "standardwebhooks";
 import { inTransaction, type HubDb } from "../db/client.ts";
 import { eventId } from "../events/change-feed.ts";
+import type { StoredEvent } from "../events/event-catalogue.ts";
 import { readEvent } from "../events/event-log.ts";
 import { serializeEvent, serializeTestEvent } from "./cloud-event.ts";
 import { DeliveryNetworkError, postPinned } from "./pinned-post.ts";
@@ -129,7 +130,8 @@ export class DeliveryAttempts {
       for (const id of subscriptionIds) outcomes.set(id, { kind: "skipped", reason: "event not found" });
       return outcomes;
     }
-    const bodies = new Map<boolean, string>();
+    // One body per lineage view of the event, shared by the subscriptions that see it.
+    const messages = new Map<boolean, Message>();
     const started: StartedAttempt[] = [];
     inTransaction(this.db, () => {
       for (const id of subscriptionIds) {
@@ -140,9 +142,8 @@ export class DeliveryAttempts {
           continue;
         }
         const lineage = seesLineage(subscription!);
-        let body = bodies.get(lineage);
-        if (body === undefined) bodies.set(lineage, (body = serializeEvent(event, this.settings.sourceUri, lineage)));
-        const message = { id: eventId(event.sequence), time: event.occurredAt, sequence: event.sequence, body };
+        let message = messages.get(lineage);
+        if (message === undefined) messages.set(lineage, (message = this.eventMessage(event, lineage)));
         const last = this.statements.lastAttempt(id, message.id);
         if (last?.status === "SUCCEEDED" || last?.status === "DEAD") outcomes.set(id, { kind: "skipped", reason: `already ${last.status.toLowerCase()}` });
         else if (last?.status === "FAILED") outcomes.set(id, { kind: "retry", error: "an earlier attempt failed", retryAfterMs: null });
@@ -181,8 +182,11 @@ export class DeliveryAttempts {
       return { id, time, sequence: null, body: serializeTestEvent(id, source, time, subscription.id) };
     }
     const event = readEvent(this.db, ref.sequence);
-    if (!event) return null;
-    return { id: eventId(event.sequence), time: event.occurredAt, sequence: event.sequence, body: serializeEvent(event, source, seesLineage(subscription)) };
+    return event ? this.eventMessage(event, seesLineage(subscription)) : null;
+  }
+
+  private eventMessage(event: StoredEvent, lineage: boolean): Message {
+    return { id: eventId(event.sequence), time: event.occurredAt, sequence: event.sequence, body: serializeEvent(event, this.settings.sourceUri, lineage) };
   }
 
   private async send(subscription: SubscriptionRow, message: { id: string; body: string }): Promise<SendOutcome> {
