@@ -5,7 +5,7 @@ import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/dis
 import { ApolloServerPluginUsageReportingDisabled } from "@apollo/server/plugin/disabled";
 import type { HubContext } from "./context.ts";
 import { formatHubError } from "./error-mapping.ts";
-import { checkQueryLimits } from "./query-limits.ts";
+import { checkQueryLimits, QUERY_LIMITS } from "./query-limits.ts";
 import { buildHubSchema } from "./schema.ts";
 
 import type { Logger } from "./logger.ts";
@@ -46,6 +46,8 @@ export async function createApollo(options: { isProduction: boolean; log: Logger
     introspection: !options.isProduction,
     formatError: formatHubError,
     includeStacktraceInErrorResponses: false,
+    // The parser stops at the length and token limits, which bound validation and every walk after it.
+    parseOptions: { maxTokens: QUERY_LIMITS.maxTokens, maxSourceLength: QUERY_LIMITS.maxSourceLength },
     // Cache-control hooks every field; the hub sets no cache hints, so it is pure overhead.
     plugins: [
       ApolloServerPluginCacheControlDisabled(),

@@ -13,6 +13,9 @@ const CALLER_MISTAKES = new Set([
   "PERSISTED_QUERY_NOT_SUPPORTED",
 ]);
 
+/** graphql-js refusals of documents too large to parse or validate: the caller's mistake, told as such. */
+const TOO_LARGE = /^Syntax Error: (Document contains more tha[nt] \d+ tokens|Source contains more than \d+ UTF-16 code units)\. Parsing aborted\.$|^Validation aborted\.$|^Too many validation errors, error limit reached\. Validation aborted\.$/;
+
 export const INTERNAL_MESSAGE = "internal error: the hub could not answer; quote the x-request-id header when reporting it";
 
 /**
@@ -26,6 +29,9 @@ export function formatHubError(formatted: GraphQLFormattedError, error: unknown)
     return { message: original.message, ...where, extensions: { ...original.extensions, code: original.code } };
   }
   const code = String(formatted.extensions?.code ?? "");
+  if (CALLER_MISTAKES.has(code) && TOO_LARGE.test(formatted.message)) {
+    return { message: formatted.message, ...where, extensions: { code: "QUERY_TOO_COMPLEX" satisfies ErrorCode } };
+  }
   if (CALLER_MISTAKES.has(code)) {
     return { message: formatted.message, ...where, extensions: { code: "BAD_USER_INPUT" satisfies ErrorCode } };
   }

@@ -1,22 +1,27 @@
-import {
-  GraphQLError,
-  Kind,
-  type DocumentNode,
-  type FragmentDefinitionNode,
-  type GraphQLSchema,
-  type OperationDefinitionNode,
-  type SelectionSetNode,
-  getVariableValues,
-} from "graphql";
+import { GraphQLError, Kind, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode, getVariableValues } from "graphql";
 import { getComplexity, simpleEstimator, type ComplexityEstimator } from "graphql-query-complexity";
+import { measureOperation, type OperationMeasure } from "./query-measure.ts";
 
 export const QUERY_LIMITS = {
   /** Nesting depth of fields. */
   maxDepth: 8,
   /** Aliased fields in one operation (aliases multiply work without multiplying requests). */
   maxAliases: 20,
+  /**
+   * Field selections once every fragment is expanded where it is spread. The hub's largest real
+   * operations select under 100; the complexity estimate walks this expansion, so it is bounded first.
+   */
+  maxFields: 2_000,
   /** Estimated fields resolved: one full 1,000-number checkCards is about 35,000. */
   maxComplexity: 50_000,
+  /** Characters of one document's text (variables not included): a 1,000-number checkCards literal is about 22,000. */
+  maxSourceLength: 100_000,
+  /** Lexical tokens of one document, enforced by the parser: a 1,000-number checkCards literal is about 1,050. */
+  maxTokens: 5_000,
+  /** Introspection types nest deeply by nature (type references): tools need about 13 levels. */
+  maxIntrospectionDepth: 16,
+  /** Introspection lists (`types`, `fields`, `args`, …) nested in one another: tools need 3. */
+  maxIntrospectionLists: 3,
 };
 
 function tooComplex(message: string): GraphQLError {
@@ -30,27 +35,20 @@ const listEstimator: ComplexityEstimator = ({ args, childComplexity }) => {
   return undefined;
 };
 
-/** Depth and alias count of one operation, following fragments (each at most once per path). */
-function measure(set: SelectionSetNode, fragments: Map<string, FragmentDefinitionNode>, depth: number, seen: Set<string>): { depth: number; aliases: number } {
-  let deepest = depth;
-  let aliases = 0;
-  for (const selection of set.selections) {
-    let inner: { depth: number; aliases: number } | null = null;
-    if (selection.kind === Kind.FIELD) {
-      if (selection.alias) aliases += 1;
-      if (selection.selectionSet) inner = measure(selection.selectionSet, fragments, depth + 1, seen);
-    } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-      inner = measure(selection.selectionSet, fragments, depth, seen);
-    } else {
-      const fragment = fragments.get(selection.name.value);
-      if (fragment && !seen.has(fragment.name.value)) inner = measure(fragment.selectionSet, fragments, depth, new Set([...seen, fragment.name.value]));
-    }
-    if (inner) {
-      deepest = Math.max(deepest, inner.depth);
-      aliases += inner.aliases;
-    }
+/** The cost estimate; its walk is bounded by the field limit checked before it (and by its own node cap). */
+function estimateComplexity(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode, variables: Record<string, unknown>): number {
+  try {
+    return getComplexity({
+      schema,
+      query: document,
+      operationName: operation.name?.value,
+      variables,
+      estimators: [listEstimator, simpleEstimator({ defaultComplexity: 1 })],
+      maxQueryNodes: 5 * QUERY_LIMITS.maxFields,
+    });
+  } catch (error) {
+    throw tooComplex(`query is too large to estimate: ${error instanceof Error ? error.message : "unknown reason"}`);
   }
-  return { depth: deepest, aliases };
 }
 
 /** Introspection (off in production) is deep by nature: GraphQL tools must still work in development. */
@@ -58,10 +56,31 @@ function isIntrospectionOnly(operation: OperationDefinitionNode): boolean {
   return operation.selectionSet.selections.every((s) => s.kind === Kind.FIELD && s.name.value.startsWith("__"));
 }
 
+/** The refusal an operation's shape earns whatever its variables, or null. */
+function refusalOf(measure: OperationMeasure, introspection: boolean): string | null {
+  if (measure.fields > QUERY_LIMITS.maxFields) {
+    return `query selects more than ${QUERY_LIMITS.maxFields} fields once its fragments are expanded`;
+  }
+  if (introspection) {
+    if (measure.depth > QUERY_LIMITS.maxIntrospectionDepth) {
+      return `introspection query is nested ${measure.depth} levels deep; the limit is ${QUERY_LIMITS.maxIntrospectionDepth}`;
+    }
+    if (measure.introspectionLists > QUERY_LIMITS.maxIntrospectionLists) {
+      return `introspection query nests ${measure.introspectionLists} lists; the limit is ${QUERY_LIMITS.maxIntrospectionLists}`;
+    }
+    return null;
+  }
+  if (measure.depth > QUERY_LIMITS.maxDepth) return `query is nested ${measure.depth} levels deep; the limit is ${QUERY_LIMITS.maxDepth}`;
+  if (measure.aliases > QUERY_LIMITS.maxAliases) return `query uses ${measure.aliases} aliases; the limit is ${QUERY_LIMITS.maxAliases}`;
+  return null;
+}
+
 /** What one operation's text allows, computed once per parsed document (Apollo caches documents by query text). */
 interface OperationLimits {
-  /** Depth or alias refusal, the same for every request of this operation. */
+  /** Shape refusal (fields, depth, aliases), the same for every request of this operation. */
   refusal: string | null;
+  /** Introspection operations are left to the introspection setting beyond their shape limits. */
+  introspection: boolean;
   /** Complexity by the shape of the variables (list lengths and numbers count, strings do not). */
   complexity: Map<string, number>;
 }
@@ -72,16 +91,8 @@ const measured = new WeakMap<OperationDefinitionNode, OperationLimits>();
 function limitsOf(document: DocumentNode, operation: OperationDefinitionNode): OperationLimits {
   let limits = measured.get(operation);
   if (limits) return limits;
-  const fragments = new Map<string, FragmentDefinitionNode>();
-  for (const definition of document.definitions) if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
-  const { depth, aliases } = measure(operation.selectionSet, fragments, 1, new Set());
-  const refusal =
-    depth > QUERY_LIMITS.maxDepth
-      ? `query is nested ${depth} levels deep; the limit is ${QUERY_LIMITS.maxDepth}`
-      : aliases > QUERY_LIMITS.maxAliases
-        ? `query uses ${aliases} aliases; the limit is ${QUERY_LIMITS.maxAliases}`
-        : null;
-  limits = { refusal, complexity: new Map() };
+  const introspection = isIntrospectionOnly(operation);
+  limits = { refusal: refusalOf(measureOperation(document, operation), introspection), introspection, complexity: new Map() };
   measured.set(operation, limits);
   return limits;
 }
@@ -91,21 +102,20 @@ function shapeOf(variables: Record<string, unknown>): string {
   return JSON.stringify(variables, (_key, value) => (typeof value === "string" ? "" : value));
 }
 
+/**
+ * Refuses, with QUERY_TOO_COMPLEX, an operation too large to run: first by its shape (a linear walk
+ * that measures each fragment once), then by its estimated cost under these variables. Runs after
+ * validation, before any resolver.
+ */
 export function checkQueryLimits(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode, variables: Record<string, unknown>): void {
-  if (isIntrospectionOnly(operation)) return;
   const limits = limitsOf(document, operation);
   if (limits.refusal) throw tooComplex(limits.refusal);
+  if (limits.introspection) return;
   const shape = shapeOf(variables);
   let complexity = limits.complexity.get(shape);
   if (complexity === undefined) {
     if (getVariableValues(schema, operation.variableDefinitions ?? [], variables).errors) return; // invalid variables: execution refuses them (400 BAD_USER_INPUT) before any resolver runs
-    complexity = getComplexity({
-      schema,
-      query: document,
-      operationName: operation.name?.value,
-      variables,
-      estimators: [listEstimator, simpleEstimator({ defaultComplexity: 1 })],
-    });
+    complexity = estimateComplexity(schema, document, operation, variables);
     if (limits.complexity.size >= MAX_SHAPES_PER_OPERATION) limits.complexity.clear();
     limits.complexity.set(shape, complexity);
   }

@@ -63,6 +63,14 @@ async function parseBody(req: http.IncomingMessage, res: http.ServerResponse): P
   }
 }
 
+/** 401 before the body is read; a body still arriving is discarded (or the connection dropped when over the limit). */
+function refuseUnauthenticated(req: http.IncomingMessage, res: http.ServerResponse, authFailure: string | null): void {
+  if (Number(req.headers["content-length"] ?? 0) > MAX_BODY_BYTES) res.setHeader("connection", "close");
+  else req.resume();
+  res.setHeader("www-authenticate", 'Bearer realm="fpr-hub"');
+  sendError(res, 401, "UNAUTHENTICATED", authFailure ?? "an API key is required: send Authorization: Bearer <secret>");
+}
+
 async function handleGraphQL(
   apollo: ApolloServer<HubContext>,
   services: HubServices,
@@ -70,6 +78,13 @@ async function handleGraphQL(
   res: http.ServerResponse,
   requestId: string,
 ): Promise<void> {
+  // Authentication comes first: a request without a valid key costs a digest and one indexed read,
+  // never the reading, parsing or validation of its document.
+  const context = buildContext(services, req.headers.authorization, requestId);
+  if (!context.principal) {
+    refuseUnauthenticated(req, res, context.authFailure);
+    return;
+  }
   const body = await parseBody(req, res);
   if (body === null) return;
   const headers = new HeaderMap();
@@ -79,7 +94,7 @@ async function handleGraphQL(
   const url = new URL(req.url ?? "/", "http://hub");
   const response = await apollo.executeHTTPGraphQLRequest({
     httpGraphQLRequest: { method: req.method ?? "GET", headers, search: url.search, body },
-    context: async () => buildContext(services, req.headers.authorization, requestId),
+    context: async () => context,
   });
   for (const [key, value] of response.headers) res.setHeader(key, value);
   res.statusCode = response.status ?? 200;

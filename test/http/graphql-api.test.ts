@@ -187,12 +187,13 @@ describe("GraphQL over HTTP: errors", () => {
   });
 
   it("answers bad HTTP requests with JSON errors, and serves health endpoints", async () => {
-    const notJson = await fetch(`${hub.api.url}/graphql`, { method: "POST", headers: { "content-type": "application/json" }, body: "{bad" });
+    const authorization = `Bearer ${hub.key("VIEWER")}`;
+    const notJson = await fetch(`${hub.api.url}/graphql`, { method: "POST", headers: { "content-type": "application/json", authorization }, body: "{bad" });
     expect(notJson.status).toBe(400);
     expect(((await notJson.json()) as any).errors[0].extensions.code).toBe("BAD_USER_INPUT");
     const huge = await fetch(`${hub.api.url}/graphql`, {
       method: "POST",
-      headers: { "content-type": "application/json" },
+      headers: { "content-type": "application/json", authorization },
       body: JSON.stringify({ query: "x".repeat(1_100_000) }),
     });
     expect(huge.status).toBe(413);

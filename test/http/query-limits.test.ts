@@ -245,8 +245,12 @@ describe("query limits and the HTTP edge, over HTTP", () => {
     expect(answer.status).toBe(200);
     expect(answer.errors).toBeUndefined();
     expect(answer.data.__schema.types.map((t: { name: string }) => t.name)).toEqual(expect.arrayContaining(["CardCheck", "Query", "Mutation"]));
-    const deep = await hub.gql(null, "{ __schema { types { fields { type { ofType { ofType { ofType { ofType { name } } } } } } } } }");
+    const deep = await hub.gql(partner, "{ __schema { types { fields { type { ofType { ofType { ofType { ofType { name } } } } } } } } }");
     expect(deep.errors).toBeUndefined();
+    // Without a key nothing is parsed, introspection included.
+    const anonymous = await hub.gql(null, "{ __schema { types { name } } }");
+    expect(anonymous.status).toBe(401);
+    expect(codeOf(anonymous)).toBe("UNAUTHENTICATED");
   });
 });
 
