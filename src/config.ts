@@ -35,10 +35,13 @@ export interface HubConfig {
     checksPerMinute: Record<string, number>;
     /** Verifications per minute per key, by role; `RATE_LIMIT_VERIFICATIONS`. */
     verificationsPerMinute: Record<string, number>;
-    /** After this many NO_MATCH answers for one key and number, one attempt per `verifySlowSeconds`. */
+    /**
+     * After this many NO_MATCH answers for one number by one key, or by all keys of one partner
+     * together, one attempt per `verifySlowSeconds`. A MATCH does not clear earlier misses.
+     */
     verifySlowAfter: number;
     verifySlowSeconds: number;
-    /** After this many, the pair is blocked for `verifyBlockSeconds`. */
+    /** After this many, the number is blocked for that key (or partner) for `verifyBlockSeconds` after the last miss allowed. */
     verifyBlockAfter: number;
     verifyBlockSeconds: number;
     /** Audit records are kept this long; `AUDIT_RETENTION_DAYS`, default 180. */
