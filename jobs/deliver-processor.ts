@@ -1,4 +1,5 @@
 import { UnrecoverableError, type Job } from "bullmq";
+import type { Logger } from "../src/http/logger.ts";
 import type { DeliveryAttempts } from "../src/webhooks/delivery-attempt.ts";
 import type { DeliverJob } from "./queues.ts";
 
@@ -25,13 +26,21 @@ export function retryDelay(schedule: readonly number[], attemptsMade: number, er
   return Math.round(base * (0.8 + 0.4 * random()));
 }
 
-/** Thin: one attempt through the delivery service, then retry or give up by outcome. */
-export function createDeliverProcessor(attempts: DeliveryAttempts) {
+/**
+ * Thin: one attempt through the delivery service, then retry or give up by outcome. A skipped
+ * job (nothing sent: the subscription is gone, paused, or does not receive the event) says why in
+ * its result and in the log.
+ */
+export function createDeliverProcessor(attempts: DeliveryAttempts, log: Logger = () => {}) {
   return async (job: Job<DeliverJob>): Promise<string> => {
     const isLast = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
     const outcome = await attempts.attempt(job.data, isLast);
     if (outcome.kind === "retry") throw new RetryableDeliveryError(outcome.error, outcome.retryAfterMs);
     if (outcome.kind === "give-up") throw new UnrecoverableError(outcome.error);
-    return outcome.kind === "skipped" ? `skipped: ${outcome.reason}` : "delivered";
+    if (outcome.kind === "skipped") {
+      log({ level: "info", msg: "delivery skipped", jobId: job.id, subscriptionId: job.data.subscriptionId, sequence: job.data.sequence, reason: outcome.reason });
+      return `skipped: ${outcome.reason}`;
+    }
+    return "delivered";
   };
 }

@@ -45,7 +45,7 @@ export async function startWorker(runtime: HubRuntime): Promise<WorkerHandle> {
     return w;
   };
   const fanout = createFanoutProcessor(services.db, services.fanout, queues, attempts, { retryScheduleMs: schedule, concurrency: FIRST_ATTEMPTS_PER_EVENT });
-  const deliver = createDeliverProcessor(attempts);
+  const deliver = createDeliverProcessor(attempts, log);
   const maintenanceQueue = new Queue(QUEUE_NAMES.maintenance, { connection, prefix });
   maintenanceQueue.on("error", (error) => log({ level: "warn", msg: "queue error", queue: QUEUE_NAMES.maintenance, error: String(error) }));
   maintenanceQueue.waitUntilReady().catch(() => undefined);

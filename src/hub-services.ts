@@ -76,7 +76,7 @@ export function createServices(db: HubDb, digester: Digester, now: () => Date = 
     feed: new ChangeFeed(db),
     partners: new PartnerService(db, now),
     apiKeys: new ApiKeyService(db, now),
-    watchlist: new Watchlist(db, register.queries, now),
+    watchlist: new Watchlist(db, audit, now),
     subscriptions,
     fanout,
     dispatch: new WebhookDispatch(db, subscriptions, fanout, () => services.queues ?? noQueues(), now),

@@ -53,7 +53,7 @@ export async function openRuntime(config: HubConfig, options: { log?: Logger; no
   const metrics = new HubMetrics();
   services.audit.onRecord = (entry) => {
     if (entry.kind === "CHECK") metrics.checks.inc({ version: entry.version ?? "NONE", result: entry.result });
-    else metrics.verifications.inc({ result: entry.result });
+    else if (entry.kind === "VERIFY") metrics.verifications.inc({ result: entry.result });
   };
   return {
     config,

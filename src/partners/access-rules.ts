@@ -20,6 +20,7 @@ const ISSUER_ONLY: AccessRule = { roles: ["ISSUER"] };
 const ADMIN_ONLY: AccessRule = { roles: ["ADMIN"] };
 const DASHBOARD: AccessRule = { roles: ["ADMIN", "VIEWER"] };
 const PARTNER_ONLY: AccessRule = { roles: ["PARTNER"] };
+const WATCHING: AccessRule = { scoped: { roles: ["PARTNER"], scope: "CARDS_CHECK" } };
 const WEBHOOKS: AccessRule = { scoped: { roles: ["PARTNER"], scope: "WEBHOOKS_MANAGE" } };
 
 export const ACCESS_RULES: Readonly<Record<string, AccessRule>> = {
@@ -49,8 +50,9 @@ export const ACCESS_RULES: Readonly<Record<string, AccessRule>> = {
   deleteWebhookSubscription: WEBHOOKS,
   sendTestEvent: WEBHOOKS,
   replayEvents: WEBHOOKS,
-  watchCards: PARTNER_ONLY,
-  unwatchCards: PARTNER_ONLY,
+  // Watching is checking by another name: the same scope, limits and audit (see watchlist.ts).
+  watchCards: WATCHING,
+  unwatchCards: WATCHING,
   declareAdaptation: PARTNER_ONLY,
   createPartner: ADMIN_ONLY,
   createApiKey: ADMIN_ONLY,

@@ -1,8 +1,17 @@
-import { Arg, Authorized, Ctx, ID, Int, Mutation, Query, Resolver } from "type-graphql";
+import { Arg, Authorized, Ctx, ID, Int, Mutation, Query, Resolver, UseMiddleware } from "type-graphql";
 import { EventTypeEnum } from "../events/event.types.ts";
 import type { HubContext } from "../http/context.ts";
+import { RateLimited } from "../http/rate-limit.middleware.ts";
+import type { Watcher } from "../partners/watchlist.ts";
 import type { DeliveryRow } from "./subscription-service.ts";
 import { CreatedWebhookSubscription, WebhookDelivery, WebhookSubscription } from "./webhook.types.ts";
+
+function watcherOf(ctx: HubContext): Watcher {
+  return { keyId: ctx.principal!.keyId, partnerId: ctx.principal!.partnerId };
+}
+
+/** Every number given counts against the check limit, as in checkCards. */
+const countNumbers = (args: Record<string, unknown>) => (Array.isArray(args.numbers) ? args.numbers.length : 1);
 
 function toDelivery(row: DeliveryRow): WebhookDelivery {
   return { ...row, id: String(row.id) };
@@ -81,14 +90,19 @@ export class WebhookResolver {
   }
 
   @Authorized()
-  @Mutation(() => Int, { description: "Watch the cards of your customers (by holder: follows renewals and the V2023 switch); returns how many were added." })
+  @UseMiddleware(RateLimited("check", countNumbers))
+  @Mutation(() => Int, {
+    description:
+      "CARDS_CHECK: watch the cards of your customers, by number (each counts and is audited as a check). Follows renewals; follows a V2017 → V2023 switch only for keys with LINEAGE_READ. Returns how many of the distinct numbers given were not yet on your list: nothing about whether a number exists.",
+  })
   watchCards(@Ctx() ctx: HubContext, @Arg("numbers", () => [String], { description: "Up to 1,000 card numbers." }) numbers: string[]): number {
-    return ctx.services.watchlist.watch(ctx.principal!.partnerId!, numbers);
+    return ctx.services.watchlist.watch(watcherOf(ctx), numbers);
   }
 
   @Authorized()
-  @Mutation(() => Int, { description: "Stop watching cards; returns how many were removed." })
+  @UseMiddleware(RateLimited("check", countNumbers))
+  @Mutation(() => Int, { description: "CARDS_CHECK: stop watching card numbers (each counts and is audited as a check); returns how many were on your list." })
   unwatchCards(@Ctx() ctx: HubContext, @Arg("numbers", () => [String], { description: "Up to 1,000 card numbers." }) numbers: string[]): number {
-    return ctx.services.watchlist.unwatch(ctx.principal!.partnerId!, numbers);
+    return ctx.services.watchlist.unwatch(watcherOf(ctx), numbers);
   }
 }
