@@ -1,6 +1,8 @@
-import { Arg, Authorized, Ctx, ID, Int, Mutation, Query, Resolver } from "type-graphql";
+import { Arg, Authorized, Ctx, ID, Int, Mutation, Query, Resolver, UseMiddleware } from "type-graphql";
 import { EventTypeEnum } from "../events/event.types.ts";
 import type { HubContext } from "../http/context.ts";
+import { EnumerationGuarded } from "../http/enumeration.middleware.ts";
+import { MAX_WATCH_BATCH } from "../partners/watchlist.ts";
 import type { DeliveryRow } from "./subscription-service.ts";
 import { CreatedWebhookSubscription, WebhookDelivery, WebhookSubscription } from "./webhook.types.ts";
 
@@ -81,6 +83,8 @@ export class WebhookResolver {
   }
 
   @Authorized()
+  // A watch's events say whether a number exists and whose it is: guessed numbers count as checks do.
+  @UseMiddleware(EnumerationGuarded("CHECK", (args) => (Array.isArray(args.numbers) && args.numbers.length <= MAX_WATCH_BATCH ? args.numbers : [])))
   @Mutation(() => Int, { description: "Watch the cards of your customers (by holder: follows renewals and the V2023 switch); returns how many were added." })
   watchCards(@Ctx() ctx: HubContext, @Arg("numbers", () => [String], { description: "Up to 1,000 card numbers." }) numbers: string[]): number {
     return ctx.services.watchlist.watch(ctx.principal!.partnerId!, numbers);

@@ -85,6 +85,25 @@ describe("enumeration of one stem over HTTP", () => {
     expect(codeOf(await hub.gql(secret, CHECK, { n: candidates[LIMIT] }))).toBe("RATE_LIMITED");
   });
 
+  it("guessing through verifyHolder or watchCards is counted the same way (audited as VERIFY and CHECK)", async () => {
+    const verify = "query($n: String!) { verifyHolder(input: { number: $n, englishName: \"TEST, HOLDER\" }) { result } }";
+    const { secret, partnerId } = hub.partnerKey(["CARDS_CHECK", "HOLDERS_VERIFY"]);
+    for (let i = 0; i < LIMIT; i += 1) expect((await hub.gql(secret, verify, { n: v2023(i, "1985-05-05") })).errors, `verify ${i}`).toBeUndefined();
+    expect(codeOf(await hub.gql(secret, verify, { n: v2023(LIMIT, "1985-05-05") }))).toBe("RATE_LIMITED");
+    hub.services.audit.flush();
+    const verifyRefusals = "SELECT count(*) AS n FROM audit_log WHERE partner_id = ? AND kind = 'VERIFY' AND result = 'RATE_LIMITED'";
+    expect((hub.services.db.$client.prepare(verifyRefusals).get(partnerId) as { n: number }).n).toBe(1);
+    // The count is one per partner whatever the operation: a check of the next guess is refused too.
+    expect(codeOf(await hub.gql(secret, CHECK, { n: v2023(LIMIT + 1, "1985-05-05") }))).toBe("RATE_LIMITED");
+
+    const watcher = hub.partnerKey(["CARDS_CHECK", "WEBHOOKS_MANAGE"]);
+    const watch = "mutation($n: [String!]!) { watchCards(numbers: $n) }";
+    const guesses = Array.from({ length: LIMIT + 1 }, (_, i) => v2023(i));
+    expect(codeOf(await hub.gql(watcher.secret, watch, { n: guesses }))).toBe("RATE_LIMITED");
+    expect(refusals(watcher.partnerId).n).toBe(guesses.length);
+    expect((await hub.gql(watcher.secret, watch, { n: [v2023(3)] })).errors).toBeUndefined();
+  });
+
   it("ordinary checks of many different holders, and repeats of one number, are unaffected (while one stem still is not)", async () => {
     const { secret, partnerId } = hub.partnerKey(["CARDS_CHECK"]);
     const holders = Array.from({ length: 1000 }, (_, i) => v2023(i % 1000, birthDate(i)));
