@@ -44,6 +44,15 @@ export interface HubConfig {
     /** After this many, the number is blocked for that key (or partner) for `verifyBlockSeconds` after the last miss allowed. */
     verifyBlockAfter: number;
     verifyBlockSeconds: number;
+    /**
+     * Enumeration guard: distinct numbers one partner (or a key without partner) may check per
+     * stem (V2023 positions 1-14: province, nationality, birth date; V2017: nationality, province,
+     * birth date) per window; more are RATE_LIMITED and audited. `ENUMERATION_LIMIT`, default 20;
+     * `ENUMERATION_WINDOW_SECONDS`, default 3600. Legitimate traffic rarely checks two holders who
+     * share a birth date, nationality and province; guessing a holder's new number does.
+     */
+    enumerationPerStem: number;
+    enumerationWindowSeconds: number;
     /** Audit records are kept this long; `AUDIT_RETENTION_DAYS`, default 180. */
     auditRetentionDays: number;
   };
@@ -213,6 +222,8 @@ export function loadConfig(env: Env = process.env): HubConfig {
       verifySlowSeconds: readInt(env, "VERIFY_SLOW_SECONDS", 60, 1, 86_400),
       verifyBlockAfter: readInt(env, "VERIFY_BLOCK_AFTER", 10, 2, 1000),
       verifyBlockSeconds: readInt(env, "VERIFY_BLOCK_SECONDS", 3600, 1, 7 * 86_400),
+      enumerationPerStem: readInt(env, "ENUMERATION_LIMIT", 20, 2, 10_000),
+      enumerationWindowSeconds: readInt(env, "ENUMERATION_WINDOW_SECONDS", 3600, 1, 7 * 86_400),
       auditRetentionDays: readInt(env, "AUDIT_RETENTION_DAYS", 180, 1, 3650),
     }),
     worker: {

@@ -1,8 +1,9 @@
 import { Arg, Authorized, Ctx, ID, Int, Mutation, Query, Resolver, UseMiddleware } from "type-graphql";
 import { EventTypeEnum } from "../events/event.types.ts";
 import type { HubContext } from "../http/context.ts";
+import { EnumerationGuarded } from "../http/enumeration.middleware.ts";
 import { RateLimited } from "../http/rate-limit.middleware.ts";
-import type { Watcher } from "../partners/watchlist.ts";
+import { MAX_WATCH_BATCH, type Watcher } from "../partners/watchlist.ts";
 import type { DeliveryRow } from "./subscription-service.ts";
 import { CreatedWebhookSubscription, WebhookDelivery, WebhookSubscription } from "./webhook.types.ts";
 
@@ -91,6 +92,8 @@ export class WebhookResolver {
 
   @Authorized()
   @UseMiddleware(RateLimited("check", countNumbers))
+  // A watch's events say whether a number exists and whose it is: guessed numbers count as checks do.
+  @UseMiddleware(EnumerationGuarded("CHECK", (args) => (Array.isArray(args.numbers) && args.numbers.length <= MAX_WATCH_BATCH ? args.numbers : [])))
   @Mutation(() => Int, {
     description:
       "CARDS_CHECK: watch the cards of your customers, by number (each counts and is audited as a check). Follows renewals; follows a V2017 → V2023 switch only for keys with LINEAGE_READ. Returns how many of the distinct numbers given were not yet on your list: nothing about whether a number exists.",
