@@ -1,6 +1,6 @@
 import type { Processor } from "bullmq";
 import type { HubRuntime } from "../src/runtime.ts";
-import type { DeliveryAttempts } from "../src/webhooks/delivery-attempt.ts";
+import { DeliveryAttempts } from "../src/webhooks/delivery-attempt.ts";
 import { TestEventRequests } from "../src/webhooks/test-event-requests.ts";
 import { createDeliverProcessor } from "./deliver-processor.ts";
 import { createFanoutProcessor } from "./fanout-processor.ts";
@@ -22,9 +22,22 @@ export type WorkerQueueName =
   | typeof QUEUE_NAMES.imports
   | typeof QUEUE_NAMES.conformance;
 
+/** The delivery service the worker's processors share, counting every attempt in the metrics. */
+function deliveryAttempts(runtime: HubRuntime): DeliveryAttempts {
+  const { config, services } = runtime;
+  const policy = { requireHttps: config.isProduction, allowCidrs: config.webhookAllowCidrs };
+  const attempts = new DeliveryAttempts(services.db, services.subscriptions, policy, { sourceUri: config.sourceUri, ...config.webhooks });
+  attempts.onAttempt = (status, latencyMs) => {
+    runtime.metrics.deliveries.inc({ outcome: status });
+    if (latencyMs !== null) runtime.metrics.deliveryLatency.observe(Math.max(0, latencyMs) / 1000);
+  };
+  return attempts;
+}
+
 /** Every queue's processor, as the worker runs them; each checks its job's data first (job-data.ts). */
-export function createProcessors(runtime: HubRuntime, attempts: DeliveryAttempts): Record<WorkerQueueName, Processor> {
+export function createProcessors(runtime: HubRuntime): Record<WorkerQueueName, Processor> {
   const { config, services, queues } = runtime;
+  const attempts = deliveryAttempts(runtime);
   const fanout = createFanoutProcessor(services.db, services.fanout, queues, attempts, {
     retryScheduleMs: config.webhooks.retryScheduleMs,
     concurrency: FIRST_ATTEMPTS_PER_EVENT,

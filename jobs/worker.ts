@@ -1,7 +1,6 @@
 import { Queue, Worker, type Processor } from "bullmq";
 import type { Redis } from "ioredis";
 import type { HubRuntime } from "../src/runtime.ts";
-import { DeliveryAttempts } from "../src/webhooks/delivery-attempt.ts";
 import { closePinnedAgents } from "../src/webhooks/pinned-post.ts";
 import { retryDelay } from "./deliver-processor.ts";
 import { priorAttemptsOf } from "./job-data.ts";
@@ -18,16 +17,10 @@ export interface WorkerHandle {
  * not finished is retried by another worker once its lock lapses.
  */
 export async function startWorker(runtime: HubRuntime): Promise<WorkerHandle> {
-  const { config, services, relay, log } = runtime;
+  const { config, relay, log } = runtime;
   const connection: Redis = workerConnection(runtime.redis.url);
   connection.on("error", () => undefined);
   const prefix = config.queuePrefix;
-  const policy = { requireHttps: config.isProduction, allowCidrs: config.webhookAllowCidrs };
-  const attempts = new DeliveryAttempts(services.db, services.subscriptions, policy, { sourceUri: config.sourceUri, ...config.webhooks });
-  attempts.onAttempt = (status, latencyMs) => {
-    runtime.metrics.deliveries.inc({ outcome: status });
-    if (latencyMs !== null) runtime.metrics.deliveryLatency.observe(Math.max(0, latencyMs) / 1000);
-  };
   const schedule = config.webhooks.retryScheduleMs;
   const common = { connection, prefix, lockDuration: config.worker.lockMs, stalledInterval: Math.max(1000, config.worker.lockMs) };
   const worker = <T>(name: string, processor: Processor<T>, concurrency: number) => {
@@ -37,7 +30,7 @@ export async function startWorker(runtime: HubRuntime): Promise<WorkerHandle> {
     w.on("error", (error) => log({ level: "warn", msg: "worker error", queue: name, error: String(error) }));
     return w;
   };
-  const processors = createProcessors(runtime, attempts);
+  const processors = createProcessors(runtime);
   const maintenanceQueue = new Queue(QUEUE_NAMES.maintenance, { connection, prefix });
   maintenanceQueue.on("error", (error) => log({ level: "warn", msg: "queue error", queue: QUEUE_NAMES.maintenance, error: String(error) }));
   maintenanceQueue.waitUntilReady().catch(() => undefined);
