@@ -120,6 +120,12 @@ describe("the queue board is read-only", () => {
     expect(((await job.json()) as { status: string }).status).toBe("failed");
     const head = await fetch(url("/api/queues"), { method: "HEAD", headers: auth() });
     expect(head.status).toBe(200);
+    const html = await (await fetch(url("/"), { headers: auth() })).text();
+    const script = /src="[^"]*(static\/js\/[^"]+\.js)"/.exec(html)?.[1];
+    expect(script).toBeDefined();
+    const asset = await fetch(url(`/${script}`), { headers: auth() });
+    expect(asset.status).toBe(200);
+    expect(asset.headers.get("content-type")).toMatch(/javascript/);
   });
 
   it("answers a mutating method 405 with Allow: GET, HEAD, and still 401 without a key", async () => {
