@@ -25,7 +25,8 @@ export type MaintenanceJobName = (typeof MAINTENANCE_JOBS)[number];
 export class InvalidJobData extends UnrecoverableError {
   constructor(kind: string, problem: string) {
     super(`invalid ${kind} job: ${problem}`);
-    this.name = "InvalidJobData";
+    // BullMQ knows an unrecoverable error by class or by this name (a subclass would get its own).
+    this.name = "UnrecoverableError";
   }
 }
 
