@@ -21,11 +21,15 @@ export interface ImportJob {
   format: "ndjson" | "csv";
 }
 
+export interface ConformanceJob {
+  runId: string;
+}
+
 export interface FanoutJob {
   sequence: number;
 }
 
-/** Jobs carry ids only; the processor re-reads the subscription and the event. */
+/** Jobs carry ids only; the processor checks them (job-data.ts), then re-reads the subscription and the event. */
 export interface DeliverJob {
   subscriptionId: string;
   /** The event's sequence, or null for a test event. */
@@ -55,7 +59,7 @@ export class HubQueues {
   readonly fanout: Record<Lane, Queue<FanoutJob>>;
   readonly deliver: Record<Lane, Queue<DeliverJob>>;
   readonly imports: Queue<ImportJob>;
-  readonly conformance: Queue<{ runId: string }>;
+  readonly conformance: Queue<ConformanceJob>;
 
   constructor(
     readonly connection: Redis,
