@@ -67,6 +67,8 @@ describe("errors in production", () => {
     const answer = await post(hub, { query: "{ partners { id } }", extensions: { persistedQuery: { version: 1, sha256Hash: "0".repeat(64) } } });
     expect(answer.status).toBe(400);
     expect(answer.errors).toEqual([expect.objectContaining({ message: "provided sha does not match query", extensions: { code: "BAD_USER_INPUT" } })]);
+    const version = await post(hub, { query: "{ partners { id } }", extensions: { persistedQuery: { version: 2, sha256Hash: "0".repeat(64) } } });
+    expect([version.status, version.errors[0].extensions.code]).toEqual([400, "BAD_USER_INPUT"]);
     expect(errorLogs()).toEqual([]);
   });
 
