@@ -95,3 +95,10 @@ export async function startOpsListener(runtime: HubRuntime, metrics: RouteHandle
       }),
   };
 }
+
+/** A worker-only process (`fpr-hub worker`) serves its own metrics on OPS_PORT, when set. */
+export async function startWorkerOps(runtime: HubRuntime): Promise<OpsListener | null> {
+  if (runtime.config.ops.port === null) return null;
+  runtime.metrics.watch(runtime);
+  return startOpsListener(runtime, runtime.metrics.route());
+}

@@ -3,8 +3,11 @@
  * /healthz and /readyz say the status and nothing else.
  */
 import { afterEach, describe, expect, it } from "vitest";
+import { startWorker } from "../../jobs/worker.ts";
 import { ConfigError, loadConfig } from "../../src/config.ts";
-import { TestHub } from "../helpers/temp-hub.ts";
+import { startWorkerOps } from "../../src/http/ops-routes.ts";
+import { openRuntime } from "../../src/runtime.ts";
+import { TestHub, testConfig } from "../helpers/temp-hub.ts";
 
 const TOKEN = "metrics-token-0123456789abcdef";
 
@@ -53,6 +56,23 @@ describe("operations endpoints", () => {
     const hub = await start({ OPS_PORT: "0", METRICS_TOKEN: TOKEN });
     expect((await get(`${hub.api.opsUrl}/metrics`)).status).toBe(401);
     expect((await get(`${hub.api.opsUrl}/metrics`, TOKEN)).status).toBe(200);
+  });
+
+  it("a worker alone (fpr-hub worker) serves its metrics on OPS_PORT, with the token when one is set", async () => {
+    const runtime = await openRuntime(testConfig({ OPS_PORT: "0", METRICS_TOKEN: TOKEN }), { log: () => {} });
+    const worker = await startWorker(runtime);
+    const ops = await startWorkerOps(runtime);
+    try {
+      expect((await get(`${ops!.url}/metrics`)).status).toBe(401);
+      expect(await (await get(`${ops!.url}/metrics`, TOKEN)).text()).toMatch(/^fpr_hub_outbox_backlog \d+$/m);
+    } finally {
+      await ops?.close();
+      await worker.close();
+      await runtime.close();
+    }
+    const plain = await openRuntime(testConfig(), { log: () => {} });
+    expect(await startWorkerOps(plain)).toBeNull();
+    await plain.close();
   });
 
   it("in production with neither set, /metrics is not served at all", async () => {
