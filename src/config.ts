@@ -21,6 +21,14 @@ export interface HubConfig {
   logLevel: string;
   /** BullMQ key prefix; `QUEUE_PREFIX`, default `fpr-hub`. Separate hubs sharing one Redis need their own. */
   queuePrefix: string;
+  ops: {
+    /** `OPS_PORT`: a second listener for /metrics, /healthz, /readyz; null (default) for none. */
+    port: number | null;
+    /** `OPS_HOST`, default HOST. */
+    host: string;
+    /** `METRICS_TOKEN`: when set, /metrics answers only `Authorization: Bearer <token>`. */
+    metricsToken: string | null;
+  };
   webhooks: {
     /** Delays before each retry; `WEBHOOK_RETRY_SCHEDULE`, e.g. `5s,30s,2m`. */
     retryScheduleMs: number[];
@@ -74,13 +82,23 @@ export class ConfigError extends Error {
 
 type Env = Record<string, string | undefined>;
 
-function readPort(env: Env): number {
-  const raw = env.PORT ?? "4000";
+function readPort(env: Env, name = "PORT", fallback = "4000"): number {
+  const raw = env[name] ?? fallback;
   const port = Number(raw);
   if (!/^\d+$/.test(raw) || port > 65535) {
-    throw new ConfigError(`PORT must be a whole number from 0 to 65535, got "${raw}"`);
+    throw new ConfigError(`${name} must be a whole number from 0 to 65535, got "${raw}"`);
   }
   return port;
+}
+
+function readOps(env: Env, host: string, port: number): HubConfig["ops"] {
+  const opsPort = env.OPS_PORT === undefined || env.OPS_PORT === "" ? null : readPort(env, "OPS_PORT");
+  if (opsPort !== null && opsPort !== 0 && opsPort === port) throw new ConfigError(`OPS_PORT must differ from PORT, got "${env.OPS_PORT}"`);
+  const token = env.METRICS_TOKEN;
+  if (token !== undefined && token !== "" && !/^[A-Za-z0-9._~+/=-]{16,256}$/.test(token)) {
+    throw new ConfigError("METRICS_TOKEN must be 16 to 256 characters of letters, digits and ._~+/=-");
+  }
+  return { port: opsPort, host: env.OPS_HOST || host, metricsToken: token || null };
 }
 
 function readBoolean(env: Env, name: string, fallback: boolean): boolean {
@@ -209,6 +227,7 @@ export function loadConfig(env: Env = process.env): HubConfig {
     sourceUri: env.HUB_SOURCE_URI || `urn:fpr-hub:${host}:${port}`,
     queuePrefix: readPrefix(env),
     logLevel: readLogLevel(env),
+    ops: readOps(env, host, port),
     webhooks: {
       retryScheduleMs: readSchedule(env),
       timeoutMs: readInt(env, "WEBHOOK_TIMEOUT_MS", 10_000, 100, 60_000),

@@ -21,13 +21,15 @@ function toDelivery(row: DeliveryRow): WebhookDelivery {
 @Resolver()
 export class WebhookResolver {
   @Authorized()
-  @Query(() => [WebhookSubscription], { description: "The caller's own subscriptions." })
+  @Query(() => [WebhookSubscription], {
+    description: "The partner's subscriptions this key may use: those created by a key whose scopes it all carries (others read as not found).",
+  })
   webhookSubscriptions(@Ctx() ctx: HubContext): WebhookSubscription[] {
     return ctx.services.subscriptions.list(ctx.principal!);
   }
 
   @Authorized()
-  @Query(() => [WebhookDelivery], { description: "The delivery log of one of the caller's subscriptions, newest attempt first." })
+  @Query(() => [WebhookDelivery], { description: "The delivery log of a subscription this key may use, newest attempt first." })
   webhookDeliveries(
     @Ctx() ctx: HubContext,
     @Arg("subscriptionId", () => ID, { description: "The subscription." }) subscriptionId: string,
