@@ -7,6 +7,7 @@ import { closePinnedAgents } from "../src/webhooks/pinned-post.ts";
 import { createDeliverProcessor, retryDelay } from "./deliver-processor.ts";
 import { createFanoutProcessor } from "./fanout-processor.ts";
 import { createImportProcessor } from "./import-processor.ts";
+import { sweepImportFiles } from "../src/imports/import-sweep.ts";
 import { QUEUE_NAMES, workerConnection, type DeliverJob } from "./queues.ts";
 
 /**
@@ -49,19 +50,22 @@ export async function startWorker(runtime: HubRuntime): Promise<WorkerHandle> {
   const maintenanceQueue = new Queue(QUEUE_NAMES.maintenance, { connection, prefix });
   maintenanceQueue.on("error", (error) => log({ level: "warn", msg: "queue error", queue: QUEUE_NAMES.maintenance, error: String(error) }));
   maintenanceQueue.waitUntilReady().catch(() => undefined);
+  const sweepImports = () => sweepImportFiles(config.dataDir, queues.imports);
   const maintenance = async (job: Job) =>
-    job.name === "audit.purge" ? services.audit.purge(config.limits.auditRetentionDays) : expireDueCards(services.register);
+    job.name === "audit.purge" ? services.audit.purge(config.limits.auditRetentionDays) : job.name === "imports.sweep" ? sweepImports() : expireDueCards(services.register);
   const workers = [
     worker(QUEUE_NAMES.fanout.urgent, fanout, 4),
     worker(QUEUE_NAMES.fanout.bulk, fanout, 4),
     worker(QUEUE_NAMES.deliver.urgent, deliver, config.worker.concurrency),
     worker(QUEUE_NAMES.deliver.bulk, deliver, config.worker.concurrency),
     worker(QUEUE_NAMES.maintenance, maintenance, 1),
-    worker(QUEUE_NAMES.imports, createImportProcessor(services.register, config.dataDir), 1),
+    worker(QUEUE_NAMES.imports, createImportProcessor(services.register, config.dataDir, services.apiKeys, sweepImports), 1),
     worker(QUEUE_NAMES.conformance, async (job: Job<{ runId: string }>) => (await services.conformance.run(job.data.runId)).state, 2),
   ];
   await maintenanceQueue.upsertJobScheduler("cards.expire-sweep", { every: config.worker.expirySweepMs }, { name: "cards.expire-sweep" });
   await maintenanceQueue.upsertJobScheduler("audit.purge", { every: 6 * 3600 * 1000 }, { name: "audit.purge" });
+  // Uploads whose job was removed before it ran, rejects files whose job has expired.
+  await maintenanceQueue.upsertJobScheduler("imports.sweep", { every: 3600 * 1000 }, { name: "imports.sweep" });
   const poll = setInterval(() => relay.drain().catch(() => undefined), config.worker.outboxPollMs);
   relay.kick();
   return {
