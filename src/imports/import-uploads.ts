@@ -75,16 +75,19 @@ export async function acceptUpload(req: http.IncomingMessage, dataDir: string, q
   const release = await limits.quota.reserve(issuer.keyId);
   const id = `imp_${crypto.randomBytes(9).toString("base64url")}`;
   const files = importFiles(dataDir, id, format);
+  // Received under a `.part` name, so the sweep can tell an upload in progress from an orphan.
+  const partial = `${files.data}.part`;
   let queued = false;
   try {
     ensureImportsDir(dataDir);
-    if (!(await receive(req, files.data, limits.maxUploadBytes))) throw new HubError("BAD_USER_INPUT", "the upload is empty");
+    if (!(await receive(req, partial, limits.maxUploadBytes))) throw new HubError("BAD_USER_INPUT", "the upload is empty");
+    fs.renameSync(partial, files.data);
     await queues.addImport({ importId: id, format, issuerKeyId: issuer.keyId }).catch(() => {
       throw new HubError("INTERNAL_SERVER_ERROR", "the import queue is unavailable right now; try again shortly");
     });
     queued = true;
   } finally {
-    if (!queued) fs.rmSync(files.data, { force: true });
+    if (!queued) for (const file of [partial, files.data]) fs.rmSync(file, { force: true });
     release();
   }
   return { id, format };

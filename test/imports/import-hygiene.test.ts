@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { QUEUEING_GRACE_MS } from "../../src/imports/import-sweep.ts";
 import { TestHub } from "../helpers/temp-hub.ts";
 import { eventually } from "../helpers/receiver.ts";
 import { v2023 } from "../helpers/webhook-fixtures.ts";
@@ -85,6 +86,23 @@ describe("import files and messages", () => {
       duplex: "half",
     } as RequestInit).catch(() => undefined);
     await eventually(() => leftovers().length === 0, 5000, "no partial upload left");
+  });
+
+  it("removes the upload of a job removed before it ran, and the rejects of a removed job, at the next import", { timeout: 30_000 }, async () => {
+    const queue = hub.runtime.queues.imports;
+    const withRejects = (await (await upload(`${good(8)}\n{"number": "x"}\n`)).json()) as { id: string };
+    expect((await finished(withRejects.id)).rejectsUrl).not.toBeNull();
+    await queue.pause();
+    const removed = (await (await upload(`${good(9)}\n`)).json()) as { id: string };
+    expect(leftovers()).toEqual([`${removed.id}.ndjson`]);
+    await (await queue.getJob(removed.id))!.remove();
+    await (await queue.getJob(withRejects.id))!.remove();
+    await queue.resume();
+    await new Promise((resolve) => setTimeout(resolve, QUEUEING_GRACE_MS + 500));
+    const next = (await (await upload(`${good(10)}\n`)).json()) as { id: string };
+    await finished(next.id);
+    const ofRemoved = () => fs.readdirSync(path.join(hub.config.dataDir, "imports")).filter((name) => name.startsWith(removed.id) || name.startsWith(withRejects.id));
+    await eventually(() => ofRemoved().length === 0, 5000, "files of removed jobs swept");
   });
 
   it("accepts only the documented media types (415 otherwise)", async () => {
