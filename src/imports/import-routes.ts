@@ -36,7 +36,7 @@ async function status(runtime: HubRuntime, id: string, res: http.ServerResponse)
 function rejects(runtime: HubRuntime, id: string, res: http.ServerResponse): void {
   const file = rejectsFileOf(runtime.config.dataDir, id);
   if (!file) throw new HubError("NOT_FOUND", "this import has no rejected rows");
-  res.writeHead(200, { "content-type": "application/x-ndjson" });
+  res.writeHead(200, { "content-type": "application/x-ndjson", "x-content-type-options": "nosniff", "cache-control": "no-store" });
   fs.createReadStream(file).pipe(res);
 }
 

@@ -59,6 +59,25 @@ describe("import authority and job data", () => {
     expect(cards()).toBe(before);
   });
 
+  it("fails every malformed job payload the same way, without a retry or a stack", async () => {
+    const id = "imp_CCCCCCCCCCCC";
+    const valid = { importId: id, format: "ndjson", issuerKeyId: "key_AAAAAAAAAAAA" };
+    const payloads: unknown[] = [
+      null, "imp_CCCCCCCCCCCC", 42, [], [valid], {},
+      { ...valid, importId: `${id}\n` }, { ...valid, importId: "imp_CCCCCCCCCCC/" }, { ...valid, importId: { $gt: "" } },
+      { ...valid, format: "NDJSON" }, { ...valid, format: ["ndjson"] }, { ...valid, format: "ndjson/../../x" },
+      { ...valid, issuerKeyId: null }, { ...valid, issuerKeyId: "key_../../../../" }, { ...valid, extra: "=HYPERLINK()" },
+      { ...valid, __proto__: { importId: id } }, { format: "ndjson", issuerKeyId: valid.issuerKeyId },
+    ];
+    for (const [n, data] of payloads.entries()) {
+      const jobId = `fuzz-${n}`;
+      // The import id must also be the job's id: here it never is, or the data is malformed.
+      await hub.runtime.queues.imports.add("import", data as never, { jobId, attempts: 2 });
+      const job = await finished(jobId);
+      expect([job.failedReason, job.attemptsMade, job.stacktrace], JSON.stringify(data)).toEqual([IMPORT_FAILURES.badJob, 1, []]);
+    }
+  });
+
   it("runs an upload's job only for the ISSUER key that queued it, and never one forged for another key", async () => {
     const issuerKey = hub.services.apiKeys.create({ role: "ISSUER" });
     const adminKey = hub.services.apiKeys.create({ role: "ADMIN" });
