@@ -3,8 +3,8 @@ import fs from "node:fs";
 /**
  * Owner-only files and folders: the database, uploads, rejects, generated secrets and a private
  * Redis's files hold personal data or keys, so nothing the hub creates is readable by other users
- * of the machine, whatever the umask. Existing ones are tightened too (best effort: a folder the
- * hub does not own is left as it is).
+ * of the machine, whatever the umask. The hub's own files and folders that already exist with wider
+ * permissions are tightened too (best effort).
  */
 export const PRIVATE_DIR_MODE = 0o700;
 export const PRIVATE_FILE_MODE = 0o600;
@@ -17,9 +17,17 @@ function tighten(target: string, mode: number): void {
   }
 }
 
-/** Creates `dir` (and missing parents) owner-only, and tightens `dir` itself when it already exists. */
+/**
+ * Creates `dir` and missing parents owner-only. An existing folder is left as it is: DATA_DIR or
+ * DATABASE_PATH's folder may be one the operator shares (the files in it are owner-only anyway).
+ */
 export function ensurePrivateDir(dir: string): void {
   fs.mkdirSync(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
+}
+
+/** A folder only the hub uses (DATA_DIR/imports, DATA_DIR/redis): created, or tightened, owner-only. */
+export function ensureOwnDir(dir: string): void {
+  ensurePrivateDir(dir);
   tighten(dir, PRIVATE_DIR_MODE);
 }
 

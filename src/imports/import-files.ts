@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
-import { ensurePrivateDir } from "../private-files.ts";
+import { ensureOwnDir, ensurePrivateDir } from "../private-files.ts";
 import type { ImportFormat } from "./import-runner.ts";
 
 /** Import ids are minted by the upload route (`imp_` + 12 base64url characters); nothing else is one. */
@@ -23,7 +23,7 @@ export function importsDir(dataDir: string): string {
 export function ensureImportsDir(dataDir: string): string {
   ensurePrivateDir(path.resolve(dataDir));
   const dir = importsDir(dataDir);
-  ensurePrivateDir(dir);
+  ensureOwnDir(dir);
   return dir;
 }
 

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import net from "node:net";
 import path from "node:path";
 import { Redis } from "ioredis";
-import { ensurePrivateDir } from "../private-files.ts";
+import { ensureOwnDir, ensurePrivateDir } from "../private-files.ts";
 
 /**
  * Finds the Redis the hub uses for BullMQ and rate limits, in this order: `REDIS_URL`; a server
@@ -137,7 +137,7 @@ async function startRedisChild(options: FindRedisOptions, log: (message: string)
   const dir = path.join(options.dataDir, "redis");
   // Redis keeps the queues' data (import and delivery jobs) here: owner-only, like DATA_DIR.
   ensurePrivateDir(options.dataDir);
-  ensurePrivateDir(dir);
+  ensureOwnDir(dir);
   const port = await findFreePort();
   const url = `redis://127.0.0.1:${port}`;
   const child = await spawnRedisServer(options.redisServerBinary ?? "redis-server", port, dir, options.persist ?? true);
