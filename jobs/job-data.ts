@@ -13,13 +13,14 @@ const SUBSCRIPTION_ID = /^sub_[A-Za-z0-9_-]{1,40}$/;
 const TEST_EVENT_ID = /^test_[A-Za-z0-9_-]{12}$/;
 const RUN_ID = /^run_[A-Za-z0-9_-]{12}$/;
 const IMPORT_ID = /^imp_[A-Za-z0-9_-]{12}$/;
+const KEY_ID = /^key_[A-Za-z0-9_-]{12}$/;
 /** Date#toISOString's own form, which is how the hub writes every time it puts in a job. */
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 /** A retry job counts the fan-out's first attempt; nothing legitimate counts more than a few. */
 export const MAX_PRIOR_ATTEMPTS = 100;
 
-export const MAINTENANCE_JOBS = ["cards.expire-sweep", "audit.purge"] as const;
+export const MAINTENANCE_JOBS = ["cards.expire-sweep", "audit.purge", "imports.sweep"] as const;
 export type MaintenanceJobName = (typeof MAINTENANCE_JOBS)[number];
 
 export class InvalidJobData extends UnrecoverableError {
@@ -85,10 +86,11 @@ export function conformanceJobData(data: unknown): ConformanceJob {
 
 /** An uploaded import: its id names a file under DATA_DIR/imports, so it is never a path. */
 export function importJobData(data: unknown): ImportJob {
-  const job = fields("import", data, ["importId", "format"]);
+  const job = fields("import", data, ["importId", "format", "issuerKeyId"]);
   if (!matches(job.importId, IMPORT_ID)) throw new InvalidJobData("import", "importId");
   if (job.format !== "ndjson" && job.format !== "csv") throw new InvalidJobData("import", "format");
-  return { importId: job.importId, format: job.format };
+  if (!matches(job.issuerKeyId, KEY_ID)) throw new InvalidJobData("import", "issuerKeyId");
+  return { importId: job.importId, format: job.format, issuerKeyId: job.issuerKeyId };
 }
 
 /** Upkeep jobs come from the worker's schedulers: a known name and no data. */
@@ -102,12 +104,4 @@ export function maintenanceJob(name: unknown, data: unknown): MaintenanceJobName
 export function priorAttemptsOf(data: unknown): number {
   const value = (data as { priorAttempts?: unknown } | null | undefined)?.priorAttempts;
   return typeof value === "number" && isPriorAttempts(value) ? value : 0;
-}
-
-/** A processor that checks its job's data first; the wrapped one sees only checked data. */
-export function withCheckedData<T, R>(check: (data: unknown) => T, processor: (job: Job<T>) => Promise<R>): (job: Job) => Promise<R> {
-  return async (job: Job) => {
-    check(job.data);
-    return processor(job as Job<T>);
-  };
 }

@@ -5,7 +5,7 @@ import { TestEventRequests } from "../src/webhooks/test-event-requests.ts";
 import { createDeliverProcessor } from "./deliver-processor.ts";
 import { createFanoutProcessor } from "./fanout-processor.ts";
 import { createImportProcessor } from "./import-processor.ts";
-import { importJobData, withCheckedData } from "./job-data.ts";
+import { sweepImportFiles } from "../src/imports/import-sweep.ts";
 import { QUEUE_NAMES } from "./queues.ts";
 import { createConformanceProcessor, createMaintenanceProcessor } from "./upkeep-processors.ts";
 
@@ -42,14 +42,16 @@ export function createProcessors(runtime: HubRuntime): Record<WorkerQueueName, P
     retryScheduleMs: config.webhooks.retryScheduleMs,
     concurrency: FIRST_ATTEMPTS_PER_EVENT,
   });
+  const sweepImports = () => sweepImportFiles(config.dataDir, queues.imports);
   const deliver = createDeliverProcessor(attempts, new TestEventRequests(services.db), runtime.log);
   return {
     [QUEUE_NAMES.fanout.urgent]: fanout,
     [QUEUE_NAMES.fanout.bulk]: fanout,
     [QUEUE_NAMES.deliver.urgent]: deliver,
     [QUEUE_NAMES.deliver.bulk]: deliver,
-    [QUEUE_NAMES.maintenance]: createMaintenanceProcessor(services, config.limits.auditRetentionDays),
-    [QUEUE_NAMES.imports]: withCheckedData(importJobData, createImportProcessor(services.register, config.dataDir)),
+    [QUEUE_NAMES.maintenance]: createMaintenanceProcessor(services, config.limits.auditRetentionDays, sweepImports),
+    // The import processor checks its data itself (job-data.ts, then the id against the job's own).
+    [QUEUE_NAMES.imports]: createImportProcessor(services.register, config.dataDir, services.apiKeys, sweepImports),
     [QUEUE_NAMES.conformance]: createConformanceProcessor(services.conformance),
   };
 }

@@ -14,8 +14,12 @@ export function createConformanceProcessor(conformance: ConformanceProbe) {
   };
 }
 
-/** The scheduled upkeep: the expiry sweep and the audit purge, by job name. */
-export function createMaintenanceProcessor(services: Pick<HubServices, "audit" | "register">, auditRetentionDays: number) {
-  return async (job: Job): Promise<unknown> =>
-    maintenanceJob(job.name, job.data) === "audit.purge" ? services.audit.purge(auditRetentionDays) : expireDueCards(services.register);
+/** The scheduled upkeep, by job name: the expiry sweep, the audit purge, the sweep of import files. */
+export function createMaintenanceProcessor(services: Pick<HubServices, "audit" | "register">, auditRetentionDays: number, sweepImports: () => Promise<unknown>) {
+  return async (job: Job): Promise<unknown> => {
+    const name = maintenanceJob(job.name, job.data);
+    if (name === "audit.purge") return services.audit.purge(auditRetentionDays);
+    if (name === "imports.sweep") return sweepImports();
+    return expireDueCards(services.register);
+  };
 }

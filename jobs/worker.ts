@@ -45,6 +45,8 @@ export async function startWorker(runtime: HubRuntime): Promise<WorkerHandle> {
   ];
   await maintenanceQueue.upsertJobScheduler("cards.expire-sweep", { every: config.worker.expirySweepMs }, { name: "cards.expire-sweep" });
   await maintenanceQueue.upsertJobScheduler("audit.purge", { every: 6 * 3600 * 1000 }, { name: "audit.purge" });
+  // Uploads of finished or removed imports, and partial uploads that stopped, are removed hourly.
+  await maintenanceQueue.upsertJobScheduler("imports.sweep", { every: 3600 * 1000 }, { name: "imports.sweep" });
   const poll = setInterval(() => relay.drain().catch(() => undefined), config.worker.outboxPollMs);
   relay.kick();
   return {

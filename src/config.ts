@@ -74,6 +74,12 @@ export interface HubConfig {
     /** Job lock; a job whose worker died is retried after it lapses; `JOB_LOCK_MS`, default 30 s. */
     lockMs: number;
   };
+  imports: {
+    /** Largest upload `POST /imports` accepts, in bytes; `IMPORT_MAX_BYTES`, default 1 GiB. */
+    maxUploadBytes: number;
+    /** Imports uploading, waiting or running at once per issuer key; `IMPORT_MAX_PER_KEY`, default 2. */
+    maxPerKey: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -250,6 +256,10 @@ export function loadConfig(env: Env = process.env): HubConfig {
       outboxPollMs: readInt(env, "OUTBOX_POLL_MS", 1000, 10, 60_000),
       expirySweepMs: readInt(env, "EXPIRY_SWEEP_MS", 3_600_000, 100, 86_400_000),
       lockMs: readInt(env, "JOB_LOCK_MS", 30_000, 500, 600_000),
+    },
+    imports: {
+      maxUploadBytes: readInt(env, "IMPORT_MAX_BYTES", 1024 ** 3, 1024, 64 * 1024 ** 3),
+      maxPerKey: readInt(env, "IMPORT_MAX_PER_KEY", 2, 1, 100),
     },
   };
 }

@@ -60,7 +60,10 @@ export const ACCESS_RULES: Readonly<Record<string, AccessRule>> = {
   runConformanceProbe: ADMIN_ONLY,
 
   // Plain HTTP routes
-  "POST /imports": { roles: ["ISSUER", "ADMIN"] },
+  // Only the issuer writes the register, on every path (the import worker checks the key again).
+  "POST /imports": ISSUER_ONLY,
+  // The state and rejects of an import hold counts, line numbers and codes, never the file's text:
+  // ADMIN keys read them to run the hub, as they see the queue on the board.
   "GET /imports": { roles: ["ISSUER", "ADMIN"] },
   queueBoard: ADMIN_ONLY,
 };
