@@ -1,4 +1,4 @@
-import { UnrecoverableError, type Job } from "bullmq";
+import { UnrecoverableError } from "bullmq";
 import type { ConformanceJob, DeliverJob, FanoutJob, ImportJob } from "./queues.ts";
 
 /**
