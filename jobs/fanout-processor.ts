@@ -4,6 +4,7 @@ import { readEvent } from "../src/events/event-log.ts";
 import type { DeliveryAttempts } from "../src/webhooks/delivery-attempt.ts";
 import type { FanoutQueries } from "../src/webhooks/fanout.ts";
 import { retryDelay } from "./deliver-processor.ts";
+import { fanoutJobData } from "./job-data.ts";
 import { laneOf, type FanoutJob, type HubQueues } from "./queues.ts";
 
 export interface FanoutSettings {
@@ -20,7 +21,7 @@ export interface FanoutSettings {
  */
 export function createFanoutProcessor(db: HubDb, fanout: FanoutQueries, queues: HubQueues, attempts: DeliveryAttempts, settings: FanoutSettings) {
   return async (job: Job<FanoutJob>): Promise<string> => {
-    const event = readEvent(db, job.data.sequence);
+    const event = readEvent(db, fanoutJobData(job.data).sequence);
     if (!event) return "event not found";
     const subscriptionIds = fanout.subscriptionsFor(event);
     const isLast = settings.retryScheduleMs.length === 0;

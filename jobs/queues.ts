@@ -16,16 +16,23 @@ export const QUEUE_NAMES = {
   maintenance: "hub.maintenance",
 } as const;
 
+/** Checked again by the processor (jobs/import-processor.ts): ids by pattern, the key still an ISSUER's. */
 export interface ImportJob {
   importId: string;
   format: "ndjson" | "csv";
+  /** The ISSUER key that uploaded the file: its quota, and the authority the worker re-checks. */
+  issuerKeyId: string;
+}
+
+export interface ConformanceJob {
+  runId: string;
 }
 
 export interface FanoutJob {
   sequence: number;
 }
 
-/** Jobs carry ids only; the processor re-reads the subscription and the event. */
+/** Jobs carry ids only; the processor checks them (job-data.ts), then re-reads the subscription and the event. */
 export interface DeliverJob {
   subscriptionId: string;
   /** The event's sequence, or null for a test event. */
@@ -55,7 +62,7 @@ export class HubQueues {
   readonly fanout: Record<Lane, Queue<FanoutJob>>;
   readonly deliver: Record<Lane, Queue<DeliverJob>>;
   readonly imports: Queue<ImportJob>;
-  readonly conformance: Queue<{ runId: string }>;
+  readonly conformance: Queue<ConformanceJob>;
 
   constructor(
     readonly connection: Redis,
@@ -82,7 +89,7 @@ export class HubQueues {
 
   /** Queues an uploaded file for import; the job id is the import id, so its state can be read back. */
   async addImport(job: ImportJob): Promise<void> {
-    await this.imports.add("import", job, { jobId: job.importId, attempts: 1, removeOnComplete: { age: 7 * 86_400 }, removeOnFail: { age: 7 * 86_400 } });
+    await this.imports.add("import", job, { jobId: job.importId, attempts: 1, stackTraceLimit: 0, removeOnComplete: { age: 7 * 86_400 }, removeOnFail: { age: 7 * 86_400 } });
   }
 
   /** Hands events to fan-out; the job id derives from the sequence, so a second hand-off adds nothing. */

@@ -1,19 +1,11 @@
-import { Queue, Worker, type Job, type Processor } from "bullmq";
+import { Queue, Worker, type Processor } from "bullmq";
 import type { Redis } from "ioredis";
-import { expireDueCards } from "../src/cards/card-expiry.ts";
 import type { HubRuntime } from "../src/runtime.ts";
-import { DeliveryAttempts } from "../src/webhooks/delivery-attempt.ts";
 import { closePinnedAgents } from "../src/webhooks/pinned-post.ts";
-import { createDeliverProcessor, retryDelay } from "./deliver-processor.ts";
-import { createFanoutProcessor } from "./fanout-processor.ts";
-import { createImportProcessor } from "./import-processor.ts";
-import { QUEUE_NAMES, workerConnection, type DeliverJob } from "./queues.ts";
-
-/**
- * First attempts of one event in flight at once: every subscriber of a revocation should hear of
- * it together, not in waves (at most 64 connections per receiver origin still apply).
- */
-const FIRST_ATTEMPTS_PER_EVENT = 128;
+import { retryDelay } from "./deliver-processor.ts";
+import { priorAttemptsOf } from "./job-data.ts";
+import { createProcessors } from "./processors.ts";
+import { QUEUE_NAMES, workerConnection } from "./queues.ts";
 
 export interface WorkerHandle {
   close(): Promise<void>;
@@ -25,43 +17,36 @@ export interface WorkerHandle {
  * not finished is retried by another worker once its lock lapses.
  */
 export async function startWorker(runtime: HubRuntime): Promise<WorkerHandle> {
-  const { config, services, queues, relay, log } = runtime;
+  const { config, relay, log } = runtime;
   const connection: Redis = workerConnection(runtime.redis.url);
   connection.on("error", () => undefined);
   const prefix = config.queuePrefix;
-  const policy = { requireHttps: config.isProduction, allowCidrs: config.webhookAllowCidrs };
-  const attempts = new DeliveryAttempts(services.db, services.subscriptions, policy, { sourceUri: config.sourceUri, ...config.webhooks });
-  attempts.onAttempt = (status, latencyMs) => {
-    runtime.metrics.deliveries.inc({ outcome: status });
-    if (latencyMs !== null) runtime.metrics.deliveryLatency.observe(Math.max(0, latencyMs) / 1000);
-  };
   const schedule = config.webhooks.retryScheduleMs;
   const common = { connection, prefix, lockDuration: config.worker.lockMs, stalledInterval: Math.max(1000, config.worker.lockMs) };
   const worker = <T>(name: string, processor: Processor<T>, concurrency: number) => {
     const backoffStrategy = (made: number, _type?: string, err?: Error, job?: { data: unknown }) =>
-      retryDelay(schedule, made + ((job?.data as DeliverJob | undefined)?.priorAttempts ?? 0), err);
+      retryDelay(schedule, made + priorAttemptsOf(job?.data), err);
     const w = new Worker<T>(name, processor, { ...common, concurrency, settings: { backoffStrategy } });
     w.on("error", (error) => log({ level: "warn", msg: "worker error", queue: name, error: String(error) }));
     return w;
   };
-  const fanout = createFanoutProcessor(services.db, services.fanout, queues, attempts, { retryScheduleMs: schedule, concurrency: FIRST_ATTEMPTS_PER_EVENT });
-  const deliver = createDeliverProcessor(attempts);
+  const processors = createProcessors(runtime);
   const maintenanceQueue = new Queue(QUEUE_NAMES.maintenance, { connection, prefix });
   maintenanceQueue.on("error", (error) => log({ level: "warn", msg: "queue error", queue: QUEUE_NAMES.maintenance, error: String(error) }));
   maintenanceQueue.waitUntilReady().catch(() => undefined);
-  const maintenance = async (job: Job) =>
-    job.name === "audit.purge" ? services.audit.purge(config.limits.auditRetentionDays) : expireDueCards(services.register);
   const workers = [
-    worker(QUEUE_NAMES.fanout.urgent, fanout, 4),
-    worker(QUEUE_NAMES.fanout.bulk, fanout, 4),
-    worker(QUEUE_NAMES.deliver.urgent, deliver, config.worker.concurrency),
-    worker(QUEUE_NAMES.deliver.bulk, deliver, config.worker.concurrency),
-    worker(QUEUE_NAMES.maintenance, maintenance, 1),
-    worker(QUEUE_NAMES.imports, createImportProcessor(services.register, config.dataDir), 1),
-    worker(QUEUE_NAMES.conformance, async (job: Job<{ runId: string }>) => (await services.conformance.run(job.data.runId)).state, 2),
+    worker(QUEUE_NAMES.fanout.urgent, processors[QUEUE_NAMES.fanout.urgent], 4),
+    worker(QUEUE_NAMES.fanout.bulk, processors[QUEUE_NAMES.fanout.bulk], 4),
+    worker(QUEUE_NAMES.deliver.urgent, processors[QUEUE_NAMES.deliver.urgent], config.worker.concurrency),
+    worker(QUEUE_NAMES.deliver.bulk, processors[QUEUE_NAMES.deliver.bulk], config.worker.concurrency),
+    worker(QUEUE_NAMES.maintenance, processors[QUEUE_NAMES.maintenance], 1),
+    worker(QUEUE_NAMES.imports, processors[QUEUE_NAMES.imports], 1),
+    worker(QUEUE_NAMES.conformance, processors[QUEUE_NAMES.conformance], 2),
   ];
   await maintenanceQueue.upsertJobScheduler("cards.expire-sweep", { every: config.worker.expirySweepMs }, { name: "cards.expire-sweep" });
   await maintenanceQueue.upsertJobScheduler("audit.purge", { every: 6 * 3600 * 1000 }, { name: "audit.purge" });
+  // Uploads of finished or removed imports, and partial uploads that stopped, are removed hourly.
+  await maintenanceQueue.upsertJobScheduler("imports.sweep", { every: 3600 * 1000 }, { name: "imports.sweep" });
   const poll = setInterval(() => relay.drain().catch(() => undefined), config.worker.outboxPollMs);
   relay.kick();
   return {

@@ -17,20 +17,27 @@ import { openServices } from "./open-services.ts";
 async function startRoles(roles: { api: boolean; worker: boolean }): Promise<void> {
   const config = loadConfig();
   // Loaded here: the other commands need neither GraphQL nor BullMQ, and start faster without.
-  const [{ openRuntime }, { startApi }, { startWorker }] = await Promise.all([import("./runtime.ts"), import("./hub.ts"), import("../jobs/worker.ts")]);
+  const [{ openRuntime }, { startApi }, { startWorker }, { startWorkerOps }] = await Promise.all([
+    import("./runtime.ts"),
+    import("./hub.ts"),
+    import("../jobs/worker.ts"),
+    import("./http/ops-routes.ts"),
+  ]);
   const runtime = await openRuntime(config);
   // The api listens first: a worker's first sweep must not keep callers waiting.
   const api: ApiHandle | null = roles.api ? await startApi(runtime) : null;
   const worker: WorkerHandle | null = roles.worker ? await startWorker(runtime) : null;
+  // The api serves the operations listener itself; a worker alone opens its own.
+  const ops = api ? null : await startWorkerOps(runtime);
   if (api) printBanner(config, api, runtime.redis);
-  else process.stdout.write(`fpr-hub worker running (Redis ${runtime.redis.source}); stop with Ctrl-C\n`);
+  else process.stdout.write(`fpr-hub worker running (Redis ${runtime.redis.source}${ops ? `; metrics at ${ops.url}/metrics` : ""}); stop with Ctrl-C\n`);
   let stopping = false;
   const stop = () => {
     if (stopping) return;
     stopping = true;
     // In-flight deliveries get a grace period; whatever is unfinished then is retried later.
     setTimeout(() => process.exit(0), 30_000).unref();
-    Promise.all([api?.close(), worker?.close()])
+    Promise.all([api?.close(), worker?.close(), ops?.close()])
       .then(() => runtime.close())
       .finally(() => process.exit(0));
   };

@@ -21,6 +21,14 @@ export interface HubConfig {
   logLevel: string;
   /** BullMQ key prefix; `QUEUE_PREFIX`, default `fpr-hub`. Separate hubs sharing one Redis need their own. */
   queuePrefix: string;
+  ops: {
+    /** `OPS_PORT`: a second listener for /metrics, /healthz, /readyz; null (default) for none. */
+    port: number | null;
+    /** `OPS_HOST`, default HOST. */
+    host: string;
+    /** `METRICS_TOKEN`: when set, /metrics answers only `Authorization: Bearer <token>`. */
+    metricsToken: string | null;
+  };
   webhooks: {
     /** Delays before each retry; `WEBHOOK_RETRY_SCHEDULE`, e.g. `5s,30s,2m`. */
     retryScheduleMs: number[];
@@ -35,12 +43,24 @@ export interface HubConfig {
     checksPerMinute: Record<string, number>;
     /** Verifications per minute per key, by role; `RATE_LIMIT_VERIFICATIONS`. */
     verificationsPerMinute: Record<string, number>;
-    /** After this many NO_MATCH answers for one key and number, one attempt per `verifySlowSeconds`. */
+    /**
+     * After this many NO_MATCH answers for one number by one key, or by all keys of one partner
+     * together, one attempt per `verifySlowSeconds`. A MATCH does not clear earlier misses.
+     */
     verifySlowAfter: number;
     verifySlowSeconds: number;
-    /** After this many, the pair is blocked for `verifyBlockSeconds`. */
+    /** After this many, the number is blocked for that key (or partner) for `verifyBlockSeconds` after the last miss allowed. */
     verifyBlockAfter: number;
     verifyBlockSeconds: number;
+    /**
+     * Enumeration guard: distinct numbers one partner (or a key without partner) may check per
+     * stem (V2023 positions 1-14: province, nationality, birth date; V2017: nationality, province,
+     * birth date) per window; more are RATE_LIMITED and audited. `ENUMERATION_LIMIT`, default 20;
+     * `ENUMERATION_WINDOW_SECONDS`, default 3600. Legitimate traffic rarely checks two holders who
+     * share a birth date, nationality and province; guessing a holder's new number does.
+     */
+    enumerationPerStem: number;
+    enumerationWindowSeconds: number;
     /** Audit records are kept this long; `AUDIT_RETENTION_DAYS`, default 180. */
     auditRetentionDays: number;
   };
@@ -54,6 +74,12 @@ export interface HubConfig {
     /** Job lock; a job whose worker died is retried after it lapses; `JOB_LOCK_MS`, default 30 s. */
     lockMs: number;
   };
+  imports: {
+    /** Largest upload `POST /imports` accepts, in bytes; `IMPORT_MAX_BYTES`, default 1 GiB. */
+    maxUploadBytes: number;
+    /** Imports uploading, waiting or running at once per issuer key; `IMPORT_MAX_PER_KEY`, default 2. */
+    maxPerKey: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -62,13 +88,23 @@ export class ConfigError extends Error {
 
 type Env = Record<string, string | undefined>;
 
-function readPort(env: Env): number {
-  const raw = env.PORT ?? "4000";
+function readPort(env: Env, name = "PORT", fallback = "4000"): number {
+  const raw = env[name] ?? fallback;
   const port = Number(raw);
   if (!/^\d+$/.test(raw) || port > 65535) {
-    throw new ConfigError(`PORT must be a whole number from 0 to 65535, got "${raw}"`);
+    throw new ConfigError(`${name} must be a whole number from 0 to 65535, got "${raw}"`);
   }
   return port;
+}
+
+function readOps(env: Env, host: string, port: number): HubConfig["ops"] {
+  const opsPort = env.OPS_PORT === undefined || env.OPS_PORT === "" ? null : readPort(env, "OPS_PORT");
+  if (opsPort !== null && opsPort !== 0 && opsPort === port) throw new ConfigError(`OPS_PORT must differ from PORT, got "${env.OPS_PORT}"`);
+  const token = env.METRICS_TOKEN;
+  if (token !== undefined && token !== "" && !/^[A-Za-z0-9._~+/=-]{16,256}$/.test(token)) {
+    throw new ConfigError("METRICS_TOKEN must be 16 to 256 characters of letters, digits and ._~+/=-");
+  }
+  return { port: opsPort, host: env.OPS_HOST || host, metricsToken: token || null };
 }
 
 function readBoolean(env: Env, name: string, fallback: boolean): boolean {
@@ -197,6 +233,7 @@ export function loadConfig(env: Env = process.env): HubConfig {
     sourceUri: env.HUB_SOURCE_URI || `urn:fpr-hub:${host}:${port}`,
     queuePrefix: readPrefix(env),
     logLevel: readLogLevel(env),
+    ops: readOps(env, host, port),
     webhooks: {
       retryScheduleMs: readSchedule(env),
       timeoutMs: readInt(env, "WEBHOOK_TIMEOUT_MS", 10_000, 100, 60_000),
@@ -210,6 +247,8 @@ export function loadConfig(env: Env = process.env): HubConfig {
       verifySlowSeconds: readInt(env, "VERIFY_SLOW_SECONDS", 60, 1, 86_400),
       verifyBlockAfter: readInt(env, "VERIFY_BLOCK_AFTER", 10, 2, 1000),
       verifyBlockSeconds: readInt(env, "VERIFY_BLOCK_SECONDS", 3600, 1, 7 * 86_400),
+      enumerationPerStem: readInt(env, "ENUMERATION_LIMIT", 20, 2, 10_000),
+      enumerationWindowSeconds: readInt(env, "ENUMERATION_WINDOW_SECONDS", 3600, 1, 7 * 86_400),
       auditRetentionDays: readInt(env, "AUDIT_RETENTION_DAYS", 180, 1, 3650),
     }),
     worker: {
@@ -217,6 +256,10 @@ export function loadConfig(env: Env = process.env): HubConfig {
       outboxPollMs: readInt(env, "OUTBOX_POLL_MS", 1000, 10, 60_000),
       expirySweepMs: readInt(env, "EXPIRY_SWEEP_MS", 3_600_000, 100, 86_400_000),
       lockMs: readInt(env, "JOB_LOCK_MS", 30_000, 500, 600_000),
+    },
+    imports: {
+      maxUploadBytes: readInt(env, "IMPORT_MAX_BYTES", 1024 ** 3, 1024, 64 * 1024 ** 3),
+      maxPerKey: readInt(env, "IMPORT_MAX_PER_KEY", 2, 1, 100),
     },
   };
 }

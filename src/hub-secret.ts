@@ -2,6 +2,7 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import type { HubConfig } from "./config.ts";
+import { ensurePrivateDir, makePrivate, writePrivateFile } from "./private-files.ts";
 
 const SECRET_FILE = "hub-secret";
 
@@ -13,10 +14,13 @@ const SECRET_FILE = "hub-secret";
 export function resolveHubSecret(config: HubConfig): string {
   if (config.hubSecret) return config.hubSecret;
   const file = path.join(config.dataDir, SECRET_FILE);
-  if (fs.existsSync(file)) return fs.readFileSync(file, "utf8").trim();
-  fs.mkdirSync(config.dataDir, { recursive: true });
+  ensurePrivateDir(config.dataDir);
+  if (fs.existsSync(file)) {
+    makePrivate(file);
+    return fs.readFileSync(file, "utf8").trim();
+  }
   const secret = crypto.randomBytes(32).toString("base64url");
-  fs.writeFileSync(file, `${secret}\n`, { mode: 0o600, flag: "wx" });
+  writePrivateFile(file, `${secret}\n`, "wx");
   return secret;
 }
 

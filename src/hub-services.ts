@@ -7,6 +7,7 @@ import { CoverageService } from "./coverage/coverage-service.ts";
 import { FigureCache } from "./coverage/figure-cache.ts";
 import { DeliveryHealth } from "./coverage/delivery-health.ts";
 import { MigrationTimeline } from "./coverage/migration-timeline.ts";
+import type { EnumerationGuard } from "./partners/enumeration-guard.ts";
 import type { RateLimits } from "./partners/rate-limits.ts";
 import { RegisterContext } from "./cards/register-context.ts";
 import type { HubDb } from "./db/client.ts";
@@ -43,6 +44,8 @@ export interface HubServices {
   /** Set once Redis is connected (api and worker); the CLI works without them. */
   queues: HubQueues | null;
   limits: RateLimits | null;
+  /** Refuses guessing many numbers of one stem (set with Redis, like `limits`). */
+  enumeration: EnumerationGuard | null;
 }
 
 export const DEFAULT_URL_POLICY: UrlPolicy = { requireHttps: false, allowCidrs: [] };
@@ -76,12 +79,13 @@ export function createServices(db: HubDb, digester: Digester, now: () => Date = 
     feed: new ChangeFeed(db),
     partners: new PartnerService(db, now),
     apiKeys: new ApiKeyService(db, now),
-    watchlist: new Watchlist(db, register.queries, now),
+    watchlist: new Watchlist(db, audit, now),
     subscriptions,
     fanout,
     dispatch: new WebhookDispatch(db, subscriptions, fanout, () => services.queues ?? noQueues(), now),
     queues: null,
     limits: null,
+    enumeration: null,
   };
   return services;
 }

@@ -3,6 +3,7 @@ import type { HubConfig } from "./config.ts";
 import { OutboxRelay } from "./events/outbox-relay.ts";
 import type { HubServices } from "./hub-services.ts";
 import { openServices } from "./open-services.ts";
+import { EnumerationGuard } from "./partners/enumeration-guard.ts";
 import { RateLimits } from "./partners/rate-limits.ts";
 import { findOrStartRedis, type RedisHandle } from "./redis/find-redis.ts";
 import { createLogger, type Logger } from "./http/logger.ts";
@@ -48,12 +49,14 @@ export async function openRuntime(config: HubConfig, options: { log?: Logger; no
   const queues = new HubQueues(connection, config.queuePrefix, deliverJobOptions(config.webhooks.retryScheduleMs));
   services.queues = queues;
   services.limits = new RateLimits(connection, config.queuePrefix, config.limits);
+  const { enumerationPerStem: perStem, enumerationWindowSeconds } = config.limits;
+  services.enumeration = new EnumerationGuard(connection, config.queuePrefix, { perStem, windowMs: enumerationWindowSeconds * 1000 }, services.audit);
   const relay = new OutboxRelay(services.db, queues, log, options.now);
   services.register.afterEventsCommitted = () => relay.kick();
   const metrics = new HubMetrics();
   services.audit.onRecord = (entry) => {
     if (entry.kind === "CHECK") metrics.checks.inc({ version: entry.version ?? "NONE", result: entry.result });
-    else metrics.verifications.inc({ result: entry.result });
+    else if (entry.kind === "VERIFY") metrics.verifications.inc({ result: entry.result });
   };
   return {
     config,
@@ -65,6 +68,7 @@ export async function openRuntime(config: HubConfig, options: { log?: Logger; no
     metrics,
     async close() {
       services.register.afterEventsCommitted = null;
+      await services.enumeration?.close();
       services.audit.close();
       await queues.close().catch(() => undefined);
       connection.disconnect();

@@ -7,6 +7,7 @@ describe("configuration", () => {
     expect(config).toMatchObject({ port: 4000, host: "127.0.0.1", isProduction: false, demoSeed: true, redisUrl: null, queuePrefix: "fpr-hub" });
     expect(config.webhooks.retryScheduleMs).toEqual([5000, 30_000, 120_000, 600_000, 1_800_000, 3_600_000, 10_800_000, 21_600_000, 43_200_000, 86_400_000]);
     expect(config.databasePath.endsWith("data/fpr-hub.sqlite")).toBe(true);
+    expect(config.imports).toEqual({ maxUploadBytes: 1024 ** 3, maxPerKey: 2 });
   });
 
   it("turns production on: no demo seed, HUB_SECRET required", () => {
@@ -27,6 +28,8 @@ describe("configuration", () => {
       [{ WEBHOOK_RETRY_SCHEDULE: "5 seconds" }, /^WEBHOOK_RETRY_SCHEDULE /],
       [{ WORKER_CONCURRENCY: "0" }, /^WORKER_CONCURRENCY /],
       [{ QUEUE_PREFIX: "a:b" }, /^QUEUE_PREFIX /],
+      [{ IMPORT_MAX_BYTES: "1GiB" }, /^IMPORT_MAX_BYTES /],
+      [{ IMPORT_MAX_PER_KEY: "0" }, /^IMPORT_MAX_PER_KEY /],
       [{ RATE_LIMIT_CHECKS: "KING=5" }, /^RATE_LIMIT_CHECKS /],
       [{ VERIFY_SLOW_AFTER: "10", VERIFY_BLOCK_AFTER: "5" }, /^VERIFY_SLOW_AFTER /],
       [{ AUDIT_RETENTION_DAYS: "-1" }, /^AUDIT_RETENTION_DAYS /],

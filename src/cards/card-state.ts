@@ -21,7 +21,10 @@ export interface CardRecord {
   holderCurrentNumber: string;
 }
 
-/** What a caller sees of a card. Lineage fields are null unless the caller may read lineage. */
+/**
+ * What a caller sees of a card. Lineage fields are null, and `stateChangedAt` is given to the day,
+ * unless the caller may read lineage.
+ */
 export interface CardView {
   number: string;
   issueCount: number;
@@ -53,6 +56,18 @@ export function expiryInstant(validUntil: string): string {
   return new Date(nextDay - CHINA_OFFSET_MS).toISOString();
 }
 
+const DAY_MS = 24 * 3600 * 1000;
+
+/**
+ * The start (midnight in China) of the China day an instant falls on. Without LINEAGE_READ,
+ * `stateChangedAt` is shown to the day: a switch supersedes the V2017 card at the instant the
+ * V2023 card is issued, so exact instants would link the two numbers.
+ */
+export function chinaDayStart(instant: string): string {
+  const t = Date.parse(instant);
+  return new Date(Math.floor((t + CHINA_OFFSET_MS) / DAY_MS) * DAY_MS - CHINA_OFFSET_MS).toISOString();
+}
+
 /** Expiry is derived at read time: a VALID card past its `validUntil` reads as EXPIRED. */
 export function effectiveState(card: Pick<CardRecord, "state" | "validUntil">, today: string): CardState {
   if (card.state === "VALID" && card.validUntil < today) return "EXPIRED";
@@ -69,6 +84,7 @@ export function checkResultOf(card: CardRecord, today: string): CheckResult {
 export function toCardView(card: CardRecord, today: string, canReadLineage: boolean): CardView {
   const state = effectiveState(card, today);
   const derivedExpiry = state === "EXPIRED" && card.state === "VALID";
+  const stateChangedAt = derivedExpiry ? expiryInstant(card.validUntil) : card.stateChangedAt;
   return {
     number: card.number,
     issueCount: card.issueCount,
@@ -76,7 +92,7 @@ export function toCardView(card: CardRecord, today: string, canReadLineage: bool
     state,
     validFrom: card.validFrom,
     validUntil: card.validUntil,
-    stateChangedAt: derivedExpiry ? expiryInstant(card.validUntil) : card.stateChangedAt,
+    stateChangedAt: canReadLineage ? stateChangedAt : chinaDayStart(stateChangedAt),
     holderStatus: card.holderStatus,
     previousNumber: canReadLineage ? card.previousNumber : null,
     currentNumber: canReadLineage && card.holderCurrentNumber !== card.number ? card.holderCurrentNumber : null,

@@ -1,9 +1,10 @@
 import { Arg, Authorized, Ctx, Int, Mutation, Query, Resolver, UseMiddleware } from "type-graphql";
+import { EnumerationGuarded } from "../http/enumeration.middleware.ts";
 import { RateLimited } from "../http/rate-limit.middleware.ts";
 import type { HubContext } from "../http/context.ts";
 import { hasScope } from "../partners/roles.ts";
 import { issueCard } from "./card-issuing.ts";
-import type { Viewer } from "./card-lookup.ts";
+import { MAX_BATCH_CHECKS, type Viewer } from "./card-lookup.ts";
 import { parseCardNumber } from "./card-number.ts";
 import { reportCardLost, revokeCard, setHolderStatus } from "./card-register.ts";
 import { toCardView, type CardRecord } from "./card-state.ts";
@@ -28,7 +29,7 @@ export class CardResolver {
   }
 
   @Authorized()
-  @UseMiddleware(RateLimited("check"))
+  @UseMiddleware(RateLimited("check"), EnumerationGuarded("CHECK", (args) => [args.number]))
   @Query(() => CardCheck, { description: "The status of one card: the instance asked for, else the latest." })
   checkCard(
     @Ctx() ctx: HubContext,
@@ -40,7 +41,11 @@ export class CardResolver {
   }
 
   @Authorized()
-  @UseMiddleware(RateLimited("check", (args) => (Array.isArray(args.numbers) ? args.numbers.length : 1)))
+  @UseMiddleware(
+    RateLimited("check", (args) => (Array.isArray(args.numbers) ? args.numbers.length : 1)),
+    // More than MAX_BATCH_CHECKS is refused by the lookup, unanswered: nothing to count.
+    EnumerationGuarded("CHECK", (args) => (Array.isArray(args.numbers) && args.numbers.length <= MAX_BATCH_CHECKS ? args.numbers : [])),
+  )
   @Query(() => [CardCheck], { description: "Up to 1,000 checks in one request; answers in input order, one per number." })
   checkCards(
     @Ctx() ctx: HubContext,

@@ -97,7 +97,10 @@ export class Card {
   @Field(() => DateScalar, { description: "Last day of validity (date in China)." })
   validUntil!: string;
 
-  @Field(() => DateTimeScalar, { description: "When the instance entered its current state." })
+  @Field(() => DateTimeScalar, {
+    description:
+      "When the instance entered its current state. Exact with LINEAGE_READ; without it, given to the day (midnight in China, UTC+8, e.g. 2024-04-30T16:00:00.000Z), as an issue and the supersession it causes share one instant.",
+  })
   stateChangedAt!: string;
 
   @Field(() => HolderStatusEnum, { description: "The holder's permanent-residence status." })

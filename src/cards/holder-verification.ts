@@ -1,4 +1,4 @@
-import { HubError } from "../errors.ts";
+import { HubError, isHubError } from "../errors.ts";
 import type { Digester } from "../hub-secret.ts";
 import type { AuditLog } from "../partners/audit-log.ts";
 import type { RateLimits } from "../partners/rate-limits.ts";
@@ -61,8 +61,19 @@ export class HolderVerification {
   async verify(principal: Principal, input: VerifyHolderData, viewer: Viewer): Promise<VerificationView> {
     const claims = requireClaims(input);
     const check = this.lookup.checkUnaudited(input.number, input.issueCount, viewer);
-    const result = await this.resultOf(principal, check, claims);
-    const auditId = this.audit.recordNow({
+    let result: VerificationResult;
+    try {
+      result = await this.resultOf(principal, check, claims);
+    } catch (error) {
+      // A refused attempt is audited too: the trail shows the guessing, not only what was answered.
+      if (isHubError(error) && error.code === "RATE_LIMITED") this.record(principal, check, "RATE_LIMITED");
+      throw error;
+    }
+    return { result, check, auditId: this.record(principal, check, result) };
+  }
+
+  private record(principal: Principal, check: CardCheckView, result: string): string {
+    return this.audit.recordNow({
       kind: "VERIFY",
       keyId: principal.keyId,
       partnerId: principal.partnerId,
@@ -70,18 +81,27 @@ export class HolderVerification {
       version: check.parse.version,
       result,
     });
-    return { result, check, auditId };
   }
 
+  /**
+   * Compares only for a valid card, and only after reserving a miss (so attempts running at once
+   * all count); a MATCH gives its reservation back but clears no earlier miss: a MATCH can be free
+   * (the birth date is written in the number), so letting it reset the count would reopen guessing.
+   */
   private async resultOf(principal: Principal, check: CardCheckView, claims: Claims): Promise<VerificationResult> {
     if (check.result === "MALFORMED") return "MALFORMED";
     if (check.result === "NOT_FOUND") return "NOT_FOUND";
     if (check.result !== "VALID") return "CARD_NOT_VALID";
-    const pair = this.digester.digest("audit.number", check.number!);
     const limits = this.limits();
-    await limits?.guardVerification(principal, pair);
-    const matched = this.matches(check.number!, claims);
-    await limits?.recordVerification(principal, pair, matched);
+    const reservation = await limits?.reserveVerification(principal, this.digester.digest("audit.number", check.number!));
+    let matched: boolean;
+    try {
+      matched = this.matches(check.number!, claims);
+    } catch (error) {
+      if (reservation) await limits!.refundVerification(reservation);
+      throw error;
+    }
+    if (matched && reservation) await limits!.refundVerification(reservation);
     return matched ? "MATCH" : "NO_MATCH";
   }
 

@@ -1,5 +1,6 @@
 import { Arg, Authorized, Ctx, Query, Resolver, UseMiddleware } from "type-graphql";
 import type { HubContext } from "../http/context.ts";
+import { EnumerationGuarded } from "../http/enumeration.middleware.ts";
 import { RateLimited } from "../http/rate-limit.middleware.ts";
 import { hasScope } from "../partners/roles.ts";
 import { Verification, VerifyHolderInput } from "./verification.types.ts";
@@ -7,7 +8,7 @@ import { Verification, VerifyHolderInput } from "./verification.types.ts";
 @Resolver()
 export class VerificationResolver {
   @Authorized()
-  @UseMiddleware(RateLimited("verify"))
+  @UseMiddleware(RateLimited("verify"), EnumerationGuarded("VERIFY", (args) => [args.input?.number]))
   @Query(() => Verification, { description: "Confirm a holder's details against a valid card without receiving them. Needs HOLDERS_VERIFY; audited." })
   verifyHolder(@Ctx() ctx: HubContext, @Arg("input", () => VerifyHolderInput, { description: "The card and the details to confirm." }) input: VerifyHolderInput): Promise<Verification> {
     const principal = ctx.principal!;

@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
 import { drizzle, type BetterSQLite3Database } from "drizzle-orm/better-sqlite3";
 import { migrate } from "drizzle-orm/better-sqlite3/migrator";
+import { ensurePrivateDir, makePrivate, PRIVATE_FILE_MODE } from "../private-files.ts";
 import { restoreDeferredIndexes } from "./deferred-indexes.ts";
 import * as schema from "./schema.ts";
 
@@ -11,11 +12,20 @@ export type HubDb = BetterSQLite3Database<typeof schema> & { $client: Database.D
 
 const MIGRATIONS_FOLDER = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../drizzle");
 
+/** The database holds the register: its folder and file are owner-only (see private-files.ts). */
+function createPrivately(file: string): void {
+  ensurePrivateDir(path.dirname(file));
+  fs.closeSync(fs.openSync(file, "a", PRIVATE_FILE_MODE));
+  makePrivate(file);
+}
+
 /** Opens the SQLite file (WAL), applies pending migrations, and returns the drizzle client. */
 export function openDatabase(file: string): HubDb {
-  if (file !== ":memory:") fs.mkdirSync(path.dirname(file), { recursive: true });
+  if (file !== ":memory:") createPrivately(file);
   const sqlite = new Database(file);
   sqlite.pragma("journal_mode = WAL");
+  // SQLite gives -wal and -shm the database file's mode; older ones are tightened here.
+  if (file !== ":memory:") for (const extra of ["-wal", "-shm", "-journal"]) makePrivate(`${file}${extra}`);
   sqlite.pragma("synchronous = NORMAL");
   sqlite.pragma("busy_timeout = 5000");
   sqlite.pragma("foreign_keys = ON");

@@ -116,19 +116,21 @@ export const apiKeys = sqliteTable(
   (table) => [uniqueIndex("api_keys_secret_digest_idx").on(table.secretDigest)],
 );
 
-/** Cards a partner watches, kept by holder so a watch follows re-issues and the V2023 switch. */
-export const watches = sqliteTable(
-  "watches",
+/**
+ * Card numbers a partner watches, kept by number whether or not the number is on the register, so
+ * watching says nothing about existence or holders. Visibility: src/events/event-visibility.ts.
+ */
+export const watchedNumbers = sqliteTable(
+  "watched_numbers",
   {
     partnerId: text("partner_id")
       .notNull()
       .references(() => partners.id),
-    holderId: integer("holder_id")
-      .notNull()
-      .references(() => holders.id),
+    /** The normalized card number. */
+    number: text("number").notNull(),
     createdAt: text("created_at").notNull(),
   },
-  (table) => [primaryKey({ columns: [table.partnerId, table.holderId] }), index("watches_holder_idx").on(table.holderId)],
+  (table) => [primaryKey({ columns: [table.partnerId, table.number] })],
 );
 
 /**

@@ -8,6 +8,7 @@ import { syntheticRegister, type RegisterOperation } from "../cards/synthetic-re
 import type { HubServices } from "../hub-services.ts";
 import type { Industry } from "../partners/partner-service.ts";
 import type { Role } from "../partners/roles.ts";
+import { ensurePrivateDir, writePrivateFile } from "../private-files.ts";
 
 export const DEMO_HOLDERS = 3000;
 export const DEMO_SEED = 20231201;
@@ -86,7 +87,8 @@ export function seedDemo(services: HubServices, dataDir: string, holders = DEMO_
     };
   })();
   // Development only: the demo keys are kept so every start can print them again.
-  fs.writeFileSync(path.join(dataDir, KEYS_FILE), JSON.stringify(keys, null, 2), { mode: 0o600 });
+  ensurePrivateDir(dataDir);
+  writePrivateFile(path.join(dataDir, KEYS_FILE), JSON.stringify(keys, null, 2));
   return keys;
 }
 

@@ -1,5 +1,6 @@
 import type { HubDb } from "../db/client.ts";
 import { HubError } from "../errors.ts";
+import { eventVisibleSql } from "./event-visibility.ts";
 import { EVENT_TYPES, LINEAGE_DATA_FIELDS, type EventType, type StoredEvent } from "./event-catalogue.ts";
 
 export const MAX_PAGE_SIZE = 1000;
@@ -19,7 +20,7 @@ export interface ChangePage {
   pageInfo: { endCursor: string | null; hasNextPage: boolean };
 }
 
-/** Which events a reader may see: all, or those of the holders a partner watches. */
+/** Which events a reader may see: all, or those of the cards its partner watches (event-visibility.ts). */
 export interface FeedReader {
   seesAll: boolean;
   partnerId: string | null;
@@ -72,7 +73,7 @@ export class ChangeFeed {
       FROM events
       WHERE sequence > @after
         AND (@types IS NULL OR type IN (SELECT value FROM json_each(@types)))
-        AND (@partner IS NULL OR holder_id IN (SELECT holder_id FROM watches WHERE partner_id = @partner))
+        AND ${eventVisibleSql({ cardNumber: "events.card_number", holderId: "events.holder_id" }, { seesAll: "@all = 1", lineage: "@lineage = 1", partnerId: "@partner" })}
       ORDER BY sequence
       LIMIT @limit`);
   }
@@ -89,7 +90,9 @@ export class ChangeFeed {
     const rows = this.#page.all({
       after: args.after ? decodeCursor(args.after) : 0,
       types: args.types && args.types.length > 0 ? JSON.stringify(args.types) : null,
-      partner: reader.seesAll ? null : reader.partnerId,
+      all: reader.seesAll ? 1 : 0,
+      lineage: reader.canReadLineage ? 1 : 0,
+      partner: reader.partnerId,
       limit: first + 1,
     }) as EventRow[];
     const edges = rows.slice(0, first).map((row) => ({

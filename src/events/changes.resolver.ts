@@ -8,7 +8,7 @@ export class ChangesResolver {
   @Authorized()
   @Query(() => CardEventConnection, {
     description:
-      "The change feed, in sequence order. Partners see events of cards they watch, or all with EVENTS_ALL; ISSUER and ADMIN see all.",
+      "The change feed, in sequence order. Partners see events of the card numbers they watch (across a V2017 → V2023 switch only with LINEAGE_READ), or all with EVENTS_ALL; ISSUER and ADMIN see all.",
   })
   changes(
     @Ctx() ctx: HubContext,

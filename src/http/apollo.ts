@@ -4,7 +4,7 @@ import { ApolloServerPluginCacheControlDisabled } from "@apollo/server/plugin/di
 import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import { ApolloServerPluginUsageReportingDisabled } from "@apollo/server/plugin/disabled";
 import type { HubContext } from "./context.ts";
-import { formatHubError } from "./error-mapping.ts";
+import { formatHubError, hubErrorFormatter } from "./error-mapping.ts";
 import { checkQueryLimits, QUERY_LIMITS } from "./query-limits.ts";
 import { buildHubSchema } from "./schema.ts";
 
@@ -44,7 +44,7 @@ export async function createApollo(options: { isProduction: boolean; log: Logger
   const server = new ApolloServer<HubContext>({
     schema,
     introspection: !options.isProduction,
-    formatError: formatHubError,
+    formatError: hubErrorFormatter({ hideSchemaDetails: options.isProduction }),
     includeStacktraceInErrorResponses: false,
     // The parser stops at the length and token limits, which bound validation and every walk after it.
     parseOptions: { maxTokens: QUERY_LIMITS.maxTokens, maxSourceLength: QUERY_LIMITS.maxSourceLength },

@@ -20,12 +20,19 @@ function keyFrom(header: string | undefined): string | undefined {
   return decoded.slice(decoded.indexOf(":") + 1) || undefined;
 }
 
-/** Bull Board for operators, behind ADMIN keys: queue depths, failed jobs, retries. */
+/** Only reads reach the board: no retry, promote, clean, add, pause or edit, whatever the route. */
+const READ_METHODS = new Set(["GET", "HEAD"]);
+
+/**
+ * Bull Board for operators, behind ADMIN keys: queue depths, jobs and failures, read-only. Every
+ * queue is in bull-board's read-only mode (no retries either), and any method but GET and HEAD is
+ * refused here before bull-board sees it, so a route a future version adds cannot write.
+ */
 export function queueBoardRoutes(runtime: HubRuntime): Record<string, RouteHandler> {
   const adapter = new ExpressAdapter();
   adapter.setBasePath(BOARD_PATH);
   const queues = [...Object.values(runtime.queues.fanout), ...Object.values(runtime.queues.deliver), runtime.queues.imports, runtime.queues.conformance];
-  createBullBoard({ queues: queues.map((queue) => new BullMQAdapter(queue, { readOnlyMode: false })), serverAdapter: adapter, options: { uiConfig: { boardTitle: "fpr-hub queues" } } });
+  createBullBoard({ queues: queues.map((queue) => new BullMQAdapter(queue, { readOnlyMode: true, allowRetries: false })), serverAdapter: adapter, options: { uiConfig: { boardTitle: "fpr-hub queues" } } });
   const app = express();
   app.disable("x-powered-by");
   app.use(BOARD_PATH, adapter.getRouter());
@@ -41,6 +48,11 @@ export function queueBoardRoutes(runtime: HubRuntime): Record<string, RouteHandl
         "content-type": "text/plain; charset=utf-8",
       });
       res.end(`${error.message}\n`);
+      return;
+    }
+    if (!READ_METHODS.has(req.method ?? "")) {
+      res.writeHead(405, { allow: "GET, HEAD", "content-type": "text/plain; charset=utf-8" });
+      res.end("the queue board is read-only\n");
       return;
     }
     app(req as express.Request, res as express.Response);

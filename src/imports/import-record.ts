@@ -29,11 +29,23 @@ export const RECORD_FIELDS = [
 
 const STATES = ["VALID", "REPORTED_LOST", "REVOKED"];
 
-function bad(message: string, field?: string): HubError {
-  return new HubError("BAD_USER_INPUT", message, field ? { field } : {});
+/**
+ * A record the import layer itself refuses. Its messages are built from field names and constants
+ * only, never from the file's text, so the rejects file may quote them (see import-rejects.ts).
+ */
+export class RecordError extends HubError {
+  constructor(message: string, field?: (typeof RECORD_FIELDS)[number]) {
+    super("BAD_USER_INPUT", message, field ? { field } : {});
+  }
 }
 
-function text(raw: Record<string, unknown>, field: string, required: boolean): string | null {
+function bad(message: string, field?: (typeof RECORD_FIELDS)[number]): HubError {
+  return new RecordError(message, field);
+}
+
+type Field = (typeof RECORD_FIELDS)[number];
+
+function text(raw: Record<string, unknown>, field: Field, required: boolean): string | null {
   const value = raw[field];
   if (value === undefined || value === null || value === "") {
     if (required) throw bad(`${field} is required`, field);
@@ -51,7 +63,7 @@ function issueCountOf(raw: Record<string, unknown>): number {
   return count;
 }
 
-function oneOf<T extends string>(raw: Record<string, unknown>, field: string, allowed: readonly T[]): T | null {
+function oneOf<T extends string>(raw: Record<string, unknown>, field: Field, allowed: readonly T[]): T | null {
   const value = text(raw, field, false);
   if (value !== null && !allowed.includes(value as T)) throw bad(`${field} must be one of ${allowed.join(", ")}`, field);
   return value as T | null;
@@ -62,7 +74,7 @@ export function toImportRecord(raw: unknown): ImportRecord {
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw bad("a record must be a JSON object");
   const fields = raw as Record<string, unknown>;
   const unknown = Object.keys(fields).filter((key) => !(RECORD_FIELDS as readonly string[]).includes(key));
-  if (unknown.length > 0) throw bad(`unknown field ${unknown[0]}`, unknown[0]);
+  if (unknown.length > 0) throw bad(`the record has a field that is not one of: ${RECORD_FIELDS.join(", ")}`);
   const state = oneOf(fields, "state", STATES as ("VALID" | "REPORTED_LOST" | "REVOKED")[]) ?? "VALID";
   const revocationReason = text(fields, "revocationReason", state === "REVOKED");
   return {

@@ -5,48 +5,55 @@ import { HubError, isHubError } from "../errors.ts";
 import { buildContext } from "../http/context.ts";
 import { sendError, sendJson, type RouteHandler } from "../http/server.ts";
 import { requireAccess } from "../partners/access-rules.ts";
-import { acceptUpload, importFiles } from "./import-uploads.ts";
+import type { Principal } from "../partners/roles.ts";
+import { isImportId, rejectsFileOf } from "./import-files.ts";
+import { shownFailure } from "./import-failures.ts";
+import { ImportQuota } from "./import-quota.ts";
+import { acceptUpload, UploadRefusal } from "./import-uploads.ts";
 
-const STATUS: Record<string, number> = { UNAUTHENTICATED: 401, FORBIDDEN: 403, NOT_FOUND: 404, BAD_USER_INPUT: 400, INTERNAL_SERVER_ERROR: 503 };
+const STATUS: Record<string, number> = { UNAUTHENTICATED: 401, FORBIDDEN: 403, NOT_FOUND: 404, BAD_USER_INPUT: 400, RATE_LIMITED: 429, INTERNAL_SERVER_ERROR: 503 };
 
-function authorize(runtime: HubRuntime, req: http.IncomingMessage, rule: string): void {
+function authorize(runtime: HubRuntime, req: http.IncomingMessage, rule: string): Principal {
   const ctx = buildContext(runtime.services, req.headers.authorization, "");
-  requireAccess(rule, ctx.principal, ctx.authFailure);
+  return requireAccess(rule, ctx.principal, ctx.authFailure);
 }
 
+/** State and counts only: the failure reason is one of the fixed sentences, never the parser's text. */
 async function status(runtime: HubRuntime, id: string, res: http.ServerResponse): Promise<void> {
-  const job = /^imp_[A-Za-z0-9_-]{12}$/.test(id) ? await runtime.queues.imports.getJob(id) : undefined;
-  if (!job) throw new HubError("NOT_FOUND", `import ${id} does not exist`);
+  const job = isImportId(id) ? await runtime.queues.imports.getJob(id) : undefined;
+  if (!job) throw new HubError("NOT_FOUND", "no such import");
   const state = await job.getState();
-  const rejectsFile = importFiles(runtime.config.dataDir, id, job.data.format).rejects;
   sendJson(res, 200, {
     id,
     state,
     progress: job.progress || null,
     summary: job.returnvalue ?? null,
-    error: state === "failed" ? job.failedReason : null,
-    rejectsUrl: fs.existsSync(rejectsFile) && fs.statSync(rejectsFile).size > 0 ? `/imports/${id}/rejects` : null,
+    error: state === "failed" ? shownFailure(job.failedReason) : null,
+    rejectsUrl: rejectsFileOf(runtime.config.dataDir, id) ? `/imports/${id}/rejects` : null,
   });
 }
 
 function rejects(runtime: HubRuntime, id: string, res: http.ServerResponse): void {
-  const file = ["ndjson", "csv"].map((f) => importFiles(runtime.config.dataDir, id, f as "ndjson").rejects).find((f) => /^imp_[A-Za-z0-9_-]{12}$/.test(id) && fs.existsSync(f));
-  if (!file) throw new HubError("NOT_FOUND", `import ${id} has no rejected rows`);
-  res.writeHead(200, { "content-type": "application/x-ndjson" });
+  const file = rejectsFileOf(runtime.config.dataDir, id);
+  if (!file) throw new HubError("NOT_FOUND", "this import has no rejected rows");
+  res.writeHead(200, { "content-type": "application/x-ndjson", "x-content-type-options": "nosniff", "cache-control": "no-store" });
   fs.createReadStream(file).pipe(res);
 }
 
 /**
  * Bulk import over HTTP for the issuer: POST /imports with the file as the body (NDJSON, or CSV
- * with `content-type: text/csv`), then follow GET /imports/<id> while the worker loads it.
+ * with `content-type: text/csv`), then follow GET /imports/<id> while the worker loads it. Only an
+ * ISSUER key uploads (it writes the register); ISSUER and ADMIN keys read the state and rejects,
+ * which hold counts, line numbers and codes only.
  */
 export function importRoutes(runtime: HubRuntime): Record<string, RouteHandler> {
+  const limits = { maxUploadBytes: runtime.config.imports.maxUploadBytes, quota: new ImportQuota(runtime.queues, runtime.config.imports.maxPerKey) };
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse) => {
     const parts = (req.url ?? "/").split("?")[0].split("/").filter(Boolean);
     try {
       if (req.method === "POST" && parts.length === 1) {
-        authorize(runtime, req, "POST /imports");
-        const accepted = await acceptUpload(req, runtime.config.dataDir, runtime.queues);
+        const issuer = authorize(runtime, req, "POST /imports");
+        const accepted = await acceptUpload(req, runtime.config.dataDir, runtime.queues, issuer, limits);
         sendJson(res, 202, { id: accepted.id, state: "waiting", statusUrl: `/imports/${accepted.id}` });
       } else if (req.method === "GET" && parts.length === 2) {
         authorize(runtime, req, "GET /imports");
@@ -59,8 +66,9 @@ export function importRoutes(runtime: HubRuntime): Record<string, RouteHandler> 
       }
     } catch (error) {
       if (!isHubError(error)) throw error;
+      if (!req.complete) res.setHeader("connection", "close");
       req.resume();
-      sendError(res, STATUS[error.code] ?? 400, error.code, error.message);
+      sendError(res, error instanceof UploadRefusal ? error.status : (STATUS[error.code] ?? 400), error.code, error.message);
     }
   };
   return { "/imports": handle, "/imports/*": handle };

@@ -1,4 +1,3 @@
-import fs from "node:fs";
 import type { Readable } from "node:stream";
 import { parse as parseCsvLine } from "csv-parse/sync";
 import type { Statement } from "better-sqlite3";
@@ -7,7 +6,9 @@ import { inTransaction, type HubDb } from "../db/client.ts";
 import { deferIndexes, restoreDeferredIndexes } from "../db/deferred-indexes.ts";
 import type { RegisterContext } from "../cards/register-context.ts";
 import { HubError, isHubError } from "../errors.ts";
-import { RECORD_FIELDS, toImportRecord, type ImportRecord } from "./import-record.ts";
+import { privateWriteStream } from "../private-files.ts";
+import { RECORD_FIELDS, RecordError, toImportRecord, type ImportRecord } from "./import-record.ts";
+import { rejectLine, rejectOf, type Reject } from "./import-rejects.ts";
 import { readLines, type Line } from "./line-reader.ts";
 import { applyRecord } from "./record-apply.ts";
 
@@ -29,29 +30,21 @@ export interface ImportOptions {
   format: ImportFormat;
   /** First load of an empty register: no events (partners are not sent the whole register). */
   noEvents?: boolean;
-  /** Where rejected lines are written (line, code, message); null to skip. */
+  /** Where rejected lines are written (line, code, fixed message; owner-only); null to skip. */
   rejectsPath?: string | null;
   onProgress?: (progress: ImportProgress) => void;
   batchSize?: number;
 }
 
-interface Reject {
-  line: number;
-  code: string;
-  message: string;
-  number?: string;
-  errors?: unknown;
-}
-
 /** Turns one line into a record, or throws a HubError saying what is wrong with it. */
 function recordOf(line: Line, format: ImportFormat, header: string[] | null): ImportRecord {
-  if (line.text === null) throw new HubError("BAD_USER_INPUT", "line is not valid UTF-8 (convert the file to UTF-8)");
+  if (line.text === null) throw new RecordError("line is not valid UTF-8 (convert the file to UTF-8)");
   if (format === "ndjson") {
     let raw: unknown;
     try {
       raw = JSON.parse(line.text);
     } catch {
-      throw new HubError("BAD_USER_INPUT", "line is not a complete JSON object (truncated?)");
+      throw new RecordError("line is not a complete JSON object (truncated?)");
     }
     return toImportRecord(raw);
   }
@@ -59,24 +52,24 @@ function recordOf(line: Line, format: ImportFormat, header: string[] | null): Im
   try {
     [cells] = parseCsvLine(line.text, { relax_column_count: true }) as string[][];
   } catch {
-    throw new HubError("BAD_USER_INPUT", "line is not valid CSV");
+    throw new RecordError("line is not valid CSV");
   }
-  if (cells.length !== header!.length) throw new HubError("BAD_USER_INPUT", `expected ${header!.length} columns, found ${cells.length}`);
+  if (cells.length !== header!.length) throw new RecordError(`expected ${header!.length} columns, found ${cells.length}`);
   return toImportRecord(Object.fromEntries(header!.map((name, i) => [name, cells[i]])));
 }
 
+/** The CSV header; its refusal quotes nothing from the file (it ends the whole import). */
 function readHeader(line: Line): string[] {
-  const header = line.text === null ? [] : ((parseCsvLine(line.text) as string[][])[0] ?? []).map((h) => h.trim());
-  const unknown = header.filter((h) => !(RECORD_FIELDS as readonly string[]).includes(h));
-  if (header.length === 0 || unknown.length > 0) {
-    throw new HubError("BAD_USER_INPUT", `the CSV header must name fields from: ${RECORD_FIELDS.join(", ")}${unknown.length ? ` (unknown: ${unknown.join(", ")})` : ""}`);
+  let header: string[] = [];
+  try {
+    header = line.text === null ? [] : ((parseCsvLine(line.text) as string[][])[0] ?? []).map((h) => h.trim());
+  } catch {
+    header = [];
+  }
+  if (header.length === 0 || header.some((h) => !(RECORD_FIELDS as readonly string[]).includes(h))) {
+    throw new RecordError(`the CSV header must name only fields from: ${RECORD_FIELDS.join(", ")}`);
   }
   return header;
-}
-
-function rejectOf(line: number, error: HubError, record: ImportRecord | null): Reject {
-  const errors = error.extensions.errors;
-  return { line, code: error.code, message: error.message, ...(record ? { number: record.card.number } : {}), ...(errors ? { errors } : {}) };
 }
 
 /**
@@ -87,7 +80,7 @@ function rejectOf(line: number, error: HubError, record: ImportRecord | null): R
 export async function importStream(ctx: RegisterContext, input: Readable, options: ImportOptions): Promise<ImportSummary> {
   const started = performance.now();
   const progress: ImportProgress = { read: 0, created: 0, unchanged: 0, rejected: 0, bytes: 0 };
-  const rejects = options.rejectsPath ? fs.createWriteStream(options.rejectsPath) : null;
+  const rejects = options.rejectsPath ? privateWriteStream(options.rejectsPath) : null;
   const batchSize = options.batchSize ?? 1000;
   if (options.noEvents) {
     requireEmptyRegister(ctx);
@@ -98,7 +91,7 @@ export async function importStream(ctx: RegisterContext, input: Readable, option
   let header: string[] | null = null;
   let batch: BatchItem[] = [];
   const flush = () => {
-    applyBatch(ctx, batch, progress, (reject) => rejects?.write(`${JSON.stringify(reject)}\n`));
+    applyBatch(ctx, batch, progress, (reject) => rejects?.write(rejectLine(reject)));
     batch = [];
     options.onProgress?.({ ...progress });
   };
@@ -172,7 +165,7 @@ function applyItems(ctx: RegisterContext, batch: BatchItem[], savepoints: boolea
   try {
     for (const item of batch) {
       if (item.error || !item.record) {
-        outcomes.push(rejectOf(item.line, item.error!, null));
+        outcomes.push(rejectOf(item.line, item.error!));
         continue;
       }
       const before = savepoints ? 0 : changesSoFar(ctx.db);
@@ -181,7 +174,7 @@ function applyItems(ctx: RegisterContext, batch: BatchItem[], savepoints: boolea
       } catch (error) {
         if (!isHubError(error)) throw error;
         if (!savepoints && changesSoFar(ctx.db) !== before) throw new HalfApplied();
-        outcomes.push(rejectOf(item.line, error, item.record));
+        outcomes.push(rejectOf(item.line, error));
       }
     }
   } finally {

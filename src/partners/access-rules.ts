@@ -20,6 +20,7 @@ const ISSUER_ONLY: AccessRule = { roles: ["ISSUER"] };
 const ADMIN_ONLY: AccessRule = { roles: ["ADMIN"] };
 const DASHBOARD: AccessRule = { roles: ["ADMIN", "VIEWER"] };
 const PARTNER_ONLY: AccessRule = { roles: ["PARTNER"] };
+const WATCHING: AccessRule = { scoped: { roles: ["PARTNER"], scope: "CARDS_CHECK" } };
 const WEBHOOKS: AccessRule = { scoped: { roles: ["PARTNER"], scope: "WEBHOOKS_MANAGE" } };
 
 export const ACCESS_RULES: Readonly<Record<string, AccessRule>> = {
@@ -49,8 +50,9 @@ export const ACCESS_RULES: Readonly<Record<string, AccessRule>> = {
   deleteWebhookSubscription: WEBHOOKS,
   sendTestEvent: WEBHOOKS,
   replayEvents: WEBHOOKS,
-  watchCards: PARTNER_ONLY,
-  unwatchCards: PARTNER_ONLY,
+  // Watching is checking by another name: the same scope, limits and audit (see watchlist.ts).
+  watchCards: WATCHING,
+  unwatchCards: WATCHING,
   declareAdaptation: PARTNER_ONLY,
   createPartner: ADMIN_ONLY,
   createApiKey: ADMIN_ONLY,
@@ -58,7 +60,10 @@ export const ACCESS_RULES: Readonly<Record<string, AccessRule>> = {
   runConformanceProbe: ADMIN_ONLY,
 
   // Plain HTTP routes
-  "POST /imports": { roles: ["ISSUER", "ADMIN"] },
+  // Only the issuer writes the register, on every path (the import worker checks the key again).
+  "POST /imports": ISSUER_ONLY,
+  // The state and rejects of an import hold counts, line numbers and codes, never the file's text:
+  // ADMIN keys read them to run the hub, as they see the queue on the board.
   "GET /imports": { roles: ["ISSUER", "ADMIN"] },
   queueBoard: ADMIN_ONLY,
 };

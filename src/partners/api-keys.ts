@@ -39,14 +39,31 @@ function toView(row: KeyRow): ApiKeyView {
   return { ...row, role: row.role as Role, scopes: row.scopes ? (row.scopes.split(",") as Scope[]) : [] };
 }
 
-function requireScopes(role: Role, scopes: readonly string[] | null | undefined): readonly Scope[] {
-  if (scopes === null || scopes === undefined) return ROLE_SCOPES[role].defaults;
+/**
+ * The scopes a new key gets. A key never gets more than the key creating it (`granter`): named
+ * scopes it lacks are refused, and the role's defaults are cut down to what it carries. Without a
+ * granter the operator creates the key on the machine itself (CLI, demo seed): the role decides.
+ */
+function requireScopes(role: Role, scopes: readonly string[] | null | undefined, granter: Principal | undefined): readonly Scope[] {
+  const held = (scope: Scope) => !granter || granter.scopes.has(scope);
+  if (scopes === null || scopes === undefined) return ROLE_SCOPES[role].defaults.filter(held);
   const allowed = ROLE_SCOPES[role].allowed;
   const refused = scopes.filter((scope) => !allowed.includes(scope as Scope));
   if (refused.length > 0) {
     throw new HubError("BAD_USER_INPUT", `a ${role} key cannot carry ${refused.join(", ")}`, { field: "scopes" });
   }
+  const lacking = SCOPES.filter((scope) => scopes.includes(scope) && !held(scope));
+  if (lacking.length > 0) {
+    throw new HubError("FORBIDDEN", `your key does not carry ${lacking.join(", ")}: a new key gets at most the scopes of the key creating it`, { field: "scopes" });
+  }
   return SCOPES.filter((scope) => scopes.includes(scope));
+}
+
+/** A key creates keys of its own role only, unless it is an ADMIN key (which manages every role). */
+function requireRole(role: Role, granter: Principal | undefined): void {
+  if (granter && granter.role !== "ADMIN" && granter.role !== role) {
+    throw new HubError("FORBIDDEN", `a ${granter.role} key cannot create ${role} keys`, { field: "role" });
+  }
 }
 
 /** API keys: random secrets shown once, stored as SHA-256 digests, revocable at once. */
@@ -71,8 +88,16 @@ export class ApiKeyService {
       .prepare();
   }
 
-  create(input: { partnerId?: string | null; role: Role; scopes?: readonly string[] | null }): { apiKey: ApiKeyView; secret: string } {
+  /**
+   * A new key. `granter` is the key asking for it (createApiKey): the new key gets at most its role
+   * and scopes. Without one, the operator on the machine asks (CLI `fpr-hub key create`, demo seed).
+   */
+  create(
+    input: { partnerId?: string | null; role: Role; scopes?: readonly string[] | null },
+    granter?: Principal,
+  ): { apiKey: ApiKeyView; secret: string } {
     if (!ROLES.includes(input.role)) throw new HubError("BAD_USER_INPUT", "unknown role", { field: "role" });
+    requireRole(input.role, granter);
     const partnerId = input.partnerId ?? null;
     if (input.role === "PARTNER" && !partnerId) {
       throw new HubError("BAD_USER_INPUT", "a PARTNER key needs a partnerId", { field: "partnerId" });
@@ -80,7 +105,7 @@ export class ApiKeyService {
     if (partnerId !== null && !this.db.select({ id: partners.id }).from(partners).where(eq(partners.id, partnerId)).get()) {
       throw new HubError("NOT_FOUND", `partner ${partnerId} does not exist`);
     }
-    const scopes = requireScopes(input.role, input.scopes);
+    const scopes = requireScopes(input.role, input.scopes, granter);
     const secret = SECRET_PREFIX + crypto.randomBytes(32).toString("base64url");
     const row = this.db
       .insert(apiKeys)

@@ -4,7 +4,8 @@ import type { HubDb } from "../db/client.ts";
 import { auditLog, partners } from "../db/schema.ts";
 import type { Digester } from "../hub-secret.ts";
 
-export type AuditKind = "CHECK" | "VERIFY";
+/** A check, a verification, or a number added to / removed from a watchlist. */
+export type AuditKind = "CHECK" | "VERIFY" | "WATCH" | "UNWATCH";
 
 export interface AuditEntry {
   kind: AuditKind;

@@ -28,8 +28,11 @@ registerEnumType(ScopeEnum, {
   valuesConfig: {
     CARDS_CHECK: { description: "checkCard and checkCards." },
     HOLDERS_VERIFY: { description: "verifyHolder." },
-    LINEAGE_READ: { description: "See old ↔ new numbers (previousNumber, currentNumber, lineage in events)." },
-    EVENTS_ALL: { description: "See every event, not only those of watched cards." },
+    LINEAGE_READ: { description: "See old ↔ new numbers (previousNumber, currentNumber, lineage in events) and exact Card.stateChangedAt (else to the day)." },
+    EVENTS_ALL: {
+      description:
+        "See every event, not only those of watched cards. A switch's card.superseded and card.issued are adjacent in the feed, so this scope shows lineage by order: grant it only where LINEAGE_READ would be acceptable.",
+    },
     WEBHOOKS_MANAGE: { description: "Manage the partner's own webhook subscriptions." },
   },
 });

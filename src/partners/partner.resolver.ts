@@ -41,15 +41,20 @@ export class PartnerResolver {
   }
 
   @Authorized()
-  @Mutation(() => CreatedApiKey, { description: "Admin: create a key. The secret is in the answer, once." })
+  @Mutation(() => CreatedApiKey, {
+    description: "Admin: create a key of any role, with at most the scopes of the calling key. The secret is in the answer, once.",
+  })
   createApiKey(
     @Ctx() ctx: HubContext,
     @Arg("role", () => RoleEnum, { description: "The key's role." }) role: Role,
     @Arg("partnerId", () => ID, { nullable: true, description: "Required for PARTNER keys." }) partnerId?: string | null,
-    @Arg("scopes", () => [ScopeEnum], { nullable: true, description: "A subset of the role's scopes; default the role's defaults." })
+    @Arg("scopes", () => [ScopeEnum], {
+      nullable: true,
+      description: "A subset of the role's scopes that the calling key carries (others are FORBIDDEN); default the role's defaults the calling key carries.",
+    })
     scopes?: string[] | null,
   ): CreatedApiKey {
-    return ctx.services.apiKeys.create({ partnerId, role, scopes });
+    return ctx.services.apiKeys.create({ partnerId, role, scopes }, ctx.principal!);
   }
 
   @Authorized()

@@ -1,46 +1,50 @@
-import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from "rate-limiter-flexible";
 import type { Redis } from "ioredis";
 import type { HubConfig } from "../config.ts";
 import { HubError } from "../errors.ts";
 import { LeasedLimit, LimitReached } from "./leased-limit.ts";
+import { MissLedger, type Reservation } from "./miss-ledger.ts";
 import type { Principal } from "./roles.ts";
 
 export type LimitedAction = "check" | "verify";
+export type { Reservation } from "./miss-ledger.ts";
 
-function limited(res: unknown, what: string): never {
-  const retryAfterMs = res instanceof RateLimiterRes || res instanceof LimitReached ? Math.max(1, Math.ceil(res.msBeforeNext)) : 60_000;
+function limited(waitMs: number, what: string): never {
+  const retryAfterMs = Math.max(1, Math.ceil(waitMs));
   throw new HubError("RATE_LIMITED", `${what}; retry after ${Math.ceil(retryAfterMs / 1000)} s`, { retryAfterMs });
+}
+
+/**
+ * Whose misses an attempt counts against: the key's, and its partner's (all the partner's keys
+ * together). Keys without a partner (ADMIN) share one operators' count, since an ADMIN can mint
+ * keys at will and per-key counts alone would give each new key fresh guesses.
+ */
+function missSubjects(principal: Principal, numberDigest: string): { subjects: string[]; names: string[] } {
+  const group = principal.partnerId ? `partner:${principal.partnerId}` : "operators";
+  return {
+    subjects: [`key:${principal.keyId}:${numberDigest}`, `${group}:${numberDigest}`],
+    names: ["this key", principal.partnerId ? "this partner's keys" : "keys without a partner"],
+  };
 }
 
 /**
  * Per-key limits on checks and verifications, counted in Redis so every api process shares them,
  * with an in-memory limiter as insurance while Redis is unreachable. A verification guard slows,
- * then blocks, one key's repeated NO_MATCH answers for one number.
+ * then blocks, repeated NO_MATCH answers for one number, counted per key and per partner.
  */
 export class RateLimits {
   readonly #perMinute = new Map<string, LeasedLimit>();
-  readonly #failures: RateLimiterRedis;
-  readonly #spacing: RateLimiterRedis;
+  readonly #misses: MissLedger;
 
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
     private readonly limits: HubConfig["limits"],
   ) {
-    const insurance = (points: number, duration: number) => new RateLimiterMemory({ points, duration });
-    this.#failures = new RateLimiterRedis({
-      storeClient: redis,
-      keyPrefix: `${prefix}:verify-nomatch`,
-      points: limits.verifyBlockAfter,
-      duration: limits.verifyBlockSeconds,
-      insuranceLimiter: insurance(limits.verifyBlockAfter, limits.verifyBlockSeconds),
-    });
-    this.#spacing = new RateLimiterRedis({
-      storeClient: redis,
-      keyPrefix: `${prefix}:verify-spacing`,
-      points: 1,
-      duration: limits.verifySlowSeconds,
-      insuranceLimiter: insurance(1, limits.verifySlowSeconds),
+    this.#misses = new MissLedger(redis, prefix, {
+      slowAfter: limits.verifySlowAfter,
+      slowMs: limits.verifySlowSeconds * 1000,
+      blockAfter: limits.verifyBlockAfter,
+      blockMs: limits.verifyBlockSeconds * 1000,
     });
   }
 
@@ -61,26 +65,30 @@ export class RateLimits {
    */
   consume(principal: Principal, action: LimitedAction, points = 1): void | Promise<void> {
     if (points <= 0) return;
-    const refuse = (res: unknown) => limited(res, `rate limit for ${action === "check" ? "card checks" : "verifications"} reached for this key`);
+    const refuse = (res: unknown) => limited(res instanceof LimitReached ? res.msBeforeNext : 60_000, `rate limit for ${action === "check" ? "card checks" : "verifications"} reached for this key`);
     const pending = this.limiter(action, principal.role).consume(principal.keyId, points);
     return pending?.catch(refuse);
   }
 
-  /** Before a verification: refuses a key and number pair that keeps failing to match. */
-  async guardVerification(principal: Principal, numberDigest: string): Promise<void> {
-    const pair = `${principal.keyId}:${numberDigest}`;
-    const failures = await this.#failures.get(pair).catch(() => null);
-    if (!failures) return;
-    if (failures.consumedPoints >= this.limits.verifyBlockAfter) limited(failures, "too many non-matching verifications of this card by this key");
-    if (failures.consumedPoints >= this.limits.verifySlowAfter) {
-      await this.#spacing.consume(pair).catch((res: unknown) => limited(res, "repeated non-matching verifications of this card: slow down"));
-    }
+  /**
+   * Before comparing a verification's claims: reserves one miss for the card against the key and
+   * its partner, or throws RATE_LIMITED (slowed, or blocked) and reserves nothing. Every attempt
+   * that compares counts, concurrent ones (aliases in one request) included; only
+   * `refundVerification` gives the reservation back.
+   */
+  async reserveVerification(principal: Principal, numberDigest: string): Promise<Reservation> {
+    const { subjects, names } = missSubjects(principal, numberDigest);
+    const answer = await this.#misses.reserve(subjects);
+    if (answer.ok) return answer.reservation;
+    if (answer.reason === "SLOW") limited(answer.retryMs, "repeated non-matching verifications of this card: slow down");
+    limited(answer.retryMs, `too many non-matching verifications of this card by ${names[answer.subject] ?? "this key"}`);
   }
 
-  /** After a verification: NO_MATCH counts against the pair, MATCH clears it. */
-  async recordVerification(principal: Principal, numberDigest: string, matched: boolean): Promise<void> {
-    const pair = `${principal.keyId}:${numberDigest}`;
-    if (matched) await this.#failures.delete(pair).catch(() => undefined);
-    else await this.#failures.consume(pair).catch(() => undefined);
+  /**
+   * After a MATCH (or a comparison that failed): the attempt was no miss, so its reservation is
+   * given back. Earlier misses stay counted until their window ends, whatever matched.
+   */
+  refundVerification(reservation: Reservation): Promise<void> {
+    return this.#misses.refund(reservation);
   }
 }

@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { Redis } from "ioredis";
+import { ensureOwnDir, ensurePrivateDir } from "../private-files.ts";
 
 /**
  * Finds the Redis the hub uses for BullMQ and rate limits, in this order: `REDIS_URL`; a server
@@ -135,7 +135,9 @@ export async function findFreePort(): Promise<number> {
 
 async function startRedisChild(options: FindRedisOptions, log: (message: string) => void): Promise<RedisHandle> {
   const dir = path.join(options.dataDir, "redis");
-  fs.mkdirSync(dir, { recursive: true });
+  // Redis keeps the queues' data (import and delivery jobs) here: owner-only, like DATA_DIR.
+  ensurePrivateDir(options.dataDir);
+  ensureOwnDir(dir);
   const port = await findFreePort();
   const url = `redis://127.0.0.1:${port}`;
   const child = await spawnRedisServer(options.redisServerBinary ?? "redis-server", port, dir, options.persist ?? true);

@@ -10,6 +10,8 @@ import type { SubscriptionRow, SubscriptionService } from "./subscription-servic
 import { resolveDeliverableUrl, type UrlPolicy } from "./url-safety.ts";
 
 export const MAX_RESPONSE_BYTES = 16 * 1024;
+/** Why a delivery job is skipped when the subscription does not (or no longer) receive its event. */
+export const NOT_ENTITLED = "subscription does not receive this event";
 
 export type AttemptOutcome =
   | { kind: "succeeded" }
@@ -112,6 +114,11 @@ export class DeliveryAttempts {
     if (skip) return { kind: "skipped", reason: skip };
     const message = this.message(ref, subscription!);
     if (!message) return { kind: "skipped", reason: "event not found" };
+    // Entitlement is checked again at every attempt (retries, replays, any job in the queue), not
+    // only at fan-out: an event the subscription may not (or no longer) see is not sent.
+    if (message.sequence !== null && !this.statements.receives(ref.subscriptionId, message.sequence)) {
+      return { kind: "skipped", reason: NOT_ENTITLED };
+    }
     const started = { subscription: subscription!, message, rowId: this.startAttempt(ref, message) };
     return this.complete(started, await this.send(started.subscription, message), isLast);
   }
@@ -121,7 +128,8 @@ export class DeliveryAttempts {
    * `concurrency` at once) by the fan-out itself: no queue round trip per delivery. Attempt rows
    * start and finish in one transaction each. Safe to run again for the same event (a fan-out
    * retried after a crash): what already succeeded or died is skipped, an open attempt is resent,
-   * and a failed one answers "retry" so its retry job is (re)queued.
+   * and a failed one answers "retry" so its retry job is (re)queued. The ids come from
+   * FanoutQueries.subscriptionsFor, run for this event just before: entitlement is judged there.
    */
   async firstAttempts(sequence: number, subscriptionIds: readonly string[], isLast: boolean, concurrency: number): Promise<Map<string, AttemptOutcome>> {
     const outcomes = new Map<string, AttemptOutcome>();

@@ -1,5 +1,6 @@
 import type { Statement } from "better-sqlite3";
 import type { HubDb } from "../db/client.ts";
+import { subscriptionReceivesSql } from "../events/event-visibility.ts";
 import type { SubscriptionRow } from "./subscription-service.ts";
 
 /** A subscription with what its creating key allows, as one delivery attempt needs it. */
@@ -8,6 +9,7 @@ export type DeliverySubscription = SubscriptionRow & { keyScopes: string | null;
 /** The delivery path's reads and writes, prepared once: every delivery runs each of them. */
 export class DeliveryStatements {
   readonly #subscription: Statement;
+  readonly #receives: Statement;
   readonly #lastAttempt: Statement;
   readonly #insertAttempt: Statement;
   readonly #finishAttempt: Statement;
@@ -22,6 +24,10 @@ export class DeliveryStatements {
              s.last_success_at AS lastSuccessAt, s.failures_since_success AS failuresSinceSuccess, s.created_at AS createdAt,
              k.scopes AS keyScopes, k.revoked_at AS keyRevokedAt
       FROM webhook_subscriptions s LEFT JOIN api_keys k ON k.id = s.key_id WHERE s.id = ?`);
+    this.#receives = sql.prepare(`
+      SELECT 1 FROM webhook_subscriptions s LEFT JOIN api_keys k ON k.id = s.key_id, events e
+      WHERE s.id = @subscription AND e.sequence = @sequence
+        AND ${subscriptionReceivesSql({ type: "e.type", cardNumber: "e.card_number", holderId: "e.holder_id" })}`);
     this.#lastAttempt = sql.prepare(
       "SELECT id, attempt, status FROM webhook_deliveries WHERE subscription_id = ? AND event_id = ? ORDER BY attempt DESC LIMIT 1",
     );
@@ -39,6 +45,11 @@ export class DeliveryStatements {
 
   subscription(id: string): DeliverySubscription | undefined {
     return this.#subscription.get(id) as DeliverySubscription | undefined;
+  }
+
+  /** Whether the subscription (as its creating key now stands) receives the event: checked at every attempt. */
+  receives(subscriptionId: string, sequence: number): boolean {
+    return this.#receives.get({ subscription: subscriptionId, sequence }) !== undefined;
   }
 
   lastAttempt(subscriptionId: string, eventId: string): { id: number; attempt: number; status: string } | undefined {

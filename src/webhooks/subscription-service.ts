@@ -6,6 +6,7 @@ import { HubError } from "../errors.ts";
 import { EVENT_TYPES, type EventType } from "../events/event-catalogue.ts";
 import type { Principal } from "../partners/roles.ts";
 import { generateWebhookSecret, type SecretBox } from "./secret-box.ts";
+import { usableSubscriptions } from "./subscription-access.ts";
 import { resolveDeliverableUrl, type UrlPolicy } from "./url-safety.ts";
 
 export type SubscriptionStatus = "ACTIVE" | "PAUSED" | "DISABLED";
@@ -83,20 +84,19 @@ export class SubscriptionService {
     return { subscription: toSubscriptionView(row), secret };
   }
 
+  /** The subscriptions of the caller's partner that the caller may use (see subscription-access.ts). */
   list(principal: Principal): SubscriptionView[] {
-    return this.db
-      .select()
-      .from(webhookSubscriptions)
-      .where(eq(webhookSubscriptions.partnerId, requirePartner(principal)))
-      .orderBy(webhookSubscriptions.createdAt, webhookSubscriptions.id)
-      .all()
-      .map(toSubscriptionView);
+    requirePartner(principal);
+    return usableSubscriptions(this.db, principal).map(toSubscriptionView);
   }
 
-  /** The caller's own subscription; someone else's reads as not found. */
+  /**
+   * A subscription the caller may use: every operation on one goes through here. Another
+   * partner's, or one created by a key with scopes the caller lacks, reads as not found.
+   */
   own(principal: Principal, id: string): SubscriptionRow {
-    const row = this.db.select().from(webhookSubscriptions).where(eq(webhookSubscriptions.id, id)).get();
-    if (!row || row.partnerId !== principal.partnerId) throw new HubError("NOT_FOUND", `subscription ${id} does not exist`);
+    const [row] = usableSubscriptions(this.db, principal, id);
+    if (!row) throw new HubError("NOT_FOUND", `subscription ${id} does not exist`);
     return row;
   }
 

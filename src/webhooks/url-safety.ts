@@ -8,7 +8,9 @@
  * `pinned-post.ts`), so a DNS answer that changes between check and connect (rebinding) cannot
  * steer the request somewhere else.
  *
- * Error messages name the host but never the path, query string or credentials.
+ * Error messages name the host but never the path, query string or credentials. Every unsafe or
+ * unresolvable host gets the same message (UNDELIVERABLE_HOST): telling "resolves to loopback"
+ * from "cannot be resolved" would let a caller map the hub's internal DNS names.
  */
 import { promises as dns } from "node:dns";
 import { isIP } from "node:net";
@@ -133,6 +135,11 @@ function refuse(message: string, reason: string): never {
   throw new HubError("BAD_USER_INPUT", message, { field: "url", reason });
 }
 
+/** The one answer for a host that is not public, resolves to an address that is not, or does not resolve. */
+function refuseHost(hostname: string): never {
+  return refuse(`webhook url host ${hostname} is not deliverable: the hub delivers only to hosts with public addresses`, "UNDELIVERABLE_HOST");
+}
+
 /** The host as shown in messages: hostname (brackets kept for IPv6) plus any explicit port. */
 function hostForMessage(url: URL): string {
   return url.host;
@@ -183,37 +190,8 @@ export function checkUrlShape(raw: string, policy: UrlPolicy): URL {
   const hostname = bareHostname(url);
   if (hostname === "") refuse("webhook url has no host", "NO_HOST");
   if (url.port === "0") refuse(`webhook url for host ${hostForMessage(url)} has port 0`, "PORT");
-  if (isIP(hostname) !== 0) {
-    const reason = addressBlockReason(hostname, policy.allowCidrs);
-    if (reason !== null) {
-      refuse(`webhook url host ${hostForMessage(url)} is not a public address (${describe(reason)}); the hub does not deliver there`, "BLOCKED_ADDRESS");
-    }
-  }
+  if (isIP(hostname) !== 0 && addressBlockReason(hostname, policy.allowCidrs) !== null) refuseHost(url.hostname);
   return url;
-}
-
-function describe(reason: string): string {
-  switch (reason) {
-    case "metadata":
-      return "cloud metadata";
-    case "linkLocal":
-      return "link-local";
-    case "uniqueLocal":
-      return "unique-local";
-    case "carrierGradeNat":
-      return "carrier-grade NAT";
-    case "unspecified":
-    case "loopback":
-    case "private":
-    case "multicast":
-    case "broadcast":
-    case "reserved":
-      return reason;
-    case "ipv4Compatible":
-      return "IPv4-compatible";
-    default:
-      return reason === "invalid" ? "unrecognised" : `special-purpose ${reason}`;
-  }
 }
 
 export interface ResolveOptions {
@@ -257,18 +235,12 @@ export async function resolveDeliverableUrl(raw: string, policy: UrlPolicy, opti
   try {
     answers = await lookupAll(hostname, options);
   } catch {
-    return refuse(`webhook url host ${hostname} cannot be resolved`, "UNRESOLVABLE");
+    return refuseHost(hostname);
   }
-  if (answers.length === 0) refuse(`webhook url host ${hostname} cannot be resolved`, "UNRESOLVABLE");
-  for (const answer of answers) {
-    const reason = addressBlockReason(answer.address, policy.allowCidrs);
-    if (reason !== null) {
-      // The resolved address itself is not echoed: it would map the hub's internal DNS for the caller.
-      refuse(`webhook url host ${hostname} resolves to a non-public address (${describe(reason)}); the hub does not deliver there`, "BLOCKED_ADDRESS");
-    }
-  }
+  // A host that answers both a public and a private address is a rebinding attempt: refused too.
+  if (answers.length === 0 || answers.some((answer) => addressBlockReason(answer.address, policy.allowCidrs) !== null)) refuseHost(hostname);
   const first = answers[0]!;
   const family = isIP(first.address);
-  if (family !== 4 && family !== 6) refuse(`webhook url host ${hostname} cannot be resolved`, "UNRESOLVABLE");
+  if (family !== 4 && family !== 6) refuseHost(hostname);
   return { url, address: first.address, family };
 }

@@ -1,9 +1,8 @@
 import crypto from "node:crypto";
-import { eq } from "drizzle-orm";
 import type { HubQueues } from "../../jobs/queues.ts";
 import { laneOf } from "../events/lanes.ts";
 import type { HubDb } from "../db/client.ts";
-import { apiKeys, webhookDeliveries } from "../db/schema.ts";
+import { webhookDeliveries } from "../db/schema.ts";
 import { HubError } from "../errors.ts";
 import type { Principal } from "../partners/roles.ts";
 import type { FanoutQueries } from "./fanout.ts";
@@ -53,13 +52,11 @@ export class WebhookDispatch {
     if (!Number.isInteger(afterSequence) || afterSequence < 0) {
       throw new HubError("BAD_USER_INPUT", "afterSequence must be 0 or a sequence number", { field: "afterSequence" });
     }
-    const key = this.db.select().from(apiKeys).where(eq(apiKeys.id, subscription.keyId)).get();
-    const seesAll = !!key && !key.revokedAt && key.scopes.split(",").includes("EVENTS_ALL");
     const replayId = crypto.randomBytes(6).toString("base64url");
     let after = afterSequence;
     let queued = 0;
     while (queued < MAX_REPLAY) {
-      const events = this.fanout.eventsForReplay({ after, types: subscription.eventTypes, seesAll, partnerId: subscription.partnerId, limit: PAGE });
+      const events = this.fanout.eventsForReplay({ subscriptionId, after, limit: PAGE });
       if (events.length === 0) break;
       for (const lane of ["urgent", "bulk"] as const) {
         const jobs = events

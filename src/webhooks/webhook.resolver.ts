@@ -1,8 +1,18 @@
-import { Arg, Authorized, Ctx, ID, Int, Mutation, Query, Resolver } from "type-graphql";
+import { Arg, Authorized, Ctx, ID, Int, Mutation, Query, Resolver, UseMiddleware } from "type-graphql";
 import { EventTypeEnum } from "../events/event.types.ts";
 import type { HubContext } from "../http/context.ts";
+import { EnumerationGuarded } from "../http/enumeration.middleware.ts";
+import { RateLimited } from "../http/rate-limit.middleware.ts";
+import { MAX_WATCH_BATCH, type Watcher } from "../partners/watchlist.ts";
 import type { DeliveryRow } from "./subscription-service.ts";
 import { CreatedWebhookSubscription, WebhookDelivery, WebhookSubscription } from "./webhook.types.ts";
+
+function watcherOf(ctx: HubContext): Watcher {
+  return { keyId: ctx.principal!.keyId, partnerId: ctx.principal!.partnerId };
+}
+
+/** Every number given counts against the check limit, as in checkCards. */
+const countNumbers = (args: Record<string, unknown>) => (Array.isArray(args.numbers) ? args.numbers.length : 1);
 
 function toDelivery(row: DeliveryRow): WebhookDelivery {
   return { ...row, id: String(row.id) };
@@ -11,13 +21,15 @@ function toDelivery(row: DeliveryRow): WebhookDelivery {
 @Resolver()
 export class WebhookResolver {
   @Authorized()
-  @Query(() => [WebhookSubscription], { description: "The caller's own subscriptions." })
+  @Query(() => [WebhookSubscription], {
+    description: "The partner's subscriptions this key may use: those created by a key whose scopes it all carries (others read as not found).",
+  })
   webhookSubscriptions(@Ctx() ctx: HubContext): WebhookSubscription[] {
     return ctx.services.subscriptions.list(ctx.principal!);
   }
 
   @Authorized()
-  @Query(() => [WebhookDelivery], { description: "The delivery log of one of the caller's subscriptions, newest attempt first." })
+  @Query(() => [WebhookDelivery], { description: "The delivery log of a subscription this key may use, newest attempt first." })
   webhookDeliveries(
     @Ctx() ctx: HubContext,
     @Arg("subscriptionId", () => ID, { description: "The subscription." }) subscriptionId: string,
@@ -81,14 +93,21 @@ export class WebhookResolver {
   }
 
   @Authorized()
-  @Mutation(() => Int, { description: "Watch the cards of your customers (by holder: follows renewals and the V2023 switch); returns how many were added." })
+  @UseMiddleware(RateLimited("check", countNumbers))
+  // A watch's events say whether a number exists and whose it is: guessed numbers count as checks do.
+  @UseMiddleware(EnumerationGuarded("CHECK", (args) => (Array.isArray(args.numbers) && args.numbers.length <= MAX_WATCH_BATCH ? args.numbers : [])))
+  @Mutation(() => Int, {
+    description:
+      "CARDS_CHECK: watch the cards of your customers, by number (each counts and is audited as a check). Follows renewals; follows a V2017 → V2023 switch only for keys with LINEAGE_READ. Returns how many of the distinct numbers given were not yet on your list: nothing about whether a number exists.",
+  })
   watchCards(@Ctx() ctx: HubContext, @Arg("numbers", () => [String], { description: "Up to 1,000 card numbers." }) numbers: string[]): number {
-    return ctx.services.watchlist.watch(ctx.principal!.partnerId!, numbers);
+    return ctx.services.watchlist.watch(watcherOf(ctx), numbers);
   }
 
   @Authorized()
-  @Mutation(() => Int, { description: "Stop watching cards; returns how many were removed." })
+  @UseMiddleware(RateLimited("check", countNumbers))
+  @Mutation(() => Int, { description: "CARDS_CHECK: stop watching card numbers (each counts and is audited as a check); returns how many were on your list." })
   unwatchCards(@Ctx() ctx: HubContext, @Arg("numbers", () => [String], { description: "Up to 1,000 card numbers." }) numbers: string[]): number {
-    return ctx.services.watchlist.unwatch(ctx.principal!.partnerId!, numbers);
+    return ctx.services.watchlist.unwatch(watcherOf(ctx), numbers);
   }
 }

@@ -70,6 +70,23 @@ describe("import and generate on the command line", () => {
     expect((await cli(dir, "import", path.join(dir, "missing.ndjson"))).stderr).toMatch(/^fpr-hub: no file/);
   });
 
+  it("writes its rejects file owner-only, with no text from the file (names, numbers, formulas)", async () => {
+    const dir = tempDir();
+    const file = path.join(dir, "register.ndjson");
+    const rejectsPath = `${file}.rejects.ndjson`;
+    fs.writeFileSync(rejectsPath, "", { mode: 0o644 }); // left by an older run
+    const lines = [
+      { number: "SECRET NAME", validFrom: "2024-01-01", validUntil: "2030-01-01", englishName: "SECRET NAME" },
+      { number: '=HYPERLINK("http://evil.example/","x")', validFrom: "2024-01-01", validUntil: "2030-01-01", englishName: "X", "SECRET NAME": 1 },
+    ];
+    fs.writeFileSync(file, `${lines.map((l) => JSON.stringify(l)).join("\n")}\n`);
+    expect((await cli(dir, "import", file)).code).toBe(3);
+    expect(fs.statSync(rejectsPath).mode & 0o777).toBe(0o600);
+    const text = fs.readFileSync(rejectsPath, "utf8");
+    expect(text.trim().split("\n").map((l) => JSON.parse(l).line)).toEqual([1, 2]);
+    expect(text).not.toMatch(/SECRET NAME|HYPERLINK/);
+  });
+
   it("keeps memory flat: no upward trend over 100,000 rows, and a peak near a 10,000-row import's", async () => {
     const small = tempDir();
     const large = tempDir();

@@ -4,7 +4,6 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { issueCard } from "../../src/cards/card-issuing.ts";
 import { makeV2023Number } from "../../src/cards/card-number-generator.ts";
 import { reportCardLost, revokeCard, setHolderStatus } from "../../src/cards/card-register.ts";
-import { watches } from "../../src/db/schema.ts";
 import { decodeCursor, encodeCursor, type ChangePage, type FeedReader } from "../../src/events/change-feed.ts";
 import { HubError } from "../../src/errors.ts";
 import { tempServices, TestClock } from "../helpers/temp-hub.ts";
@@ -126,20 +125,20 @@ describe("paging", () => {
 });
 
 describe("partner readers", () => {
-  it("see only events of watched holders, following the V2017 → V2023 switch", () => {
+  it("see only events of watched numbers; with LINEAGE_READ the watch follows the V2017 → V2023 switch", () => {
     const partner = s.partners.create({ name: "Lakeside Hotel", industry: "ACCOMMODATION", provinceCode: "33" });
     const idle = s.partners.create({ name: "Idle Bank", industry: "BANKING" });
-    const createdAt = clock.now().toISOString();
-    s.db.insert(watches).values([{ partnerId: partner.id, holderId: holderOf(OLD), createdAt }, { partnerId: partner.id, holderId: holderOf(v2023(3)), createdAt }]).run();
+    expect(s.watchlist.watch({ keyId: "key_test", partnerId: partner.id }, [OLD, v2023(3)])).toBe(2);
     issue(NEW, { previousNumber: OLD });
     setHolderStatus(s.register, OLD, "NATURALIZED");
     revokeCard(s.register, OTHER, "not watched");
-    const reader: FeedReader = { seesAll: false, partnerId: partner.id, canReadLineage: false };
-    const nodes = allPages(reader, 2).flatMap((p) => p.edges.map((e) => e.node));
+    const lineage: FeedReader = { seesAll: false, partnerId: partner.id, canReadLineage: true };
+    const plain: FeedReader = { ...lineage, canReadLineage: false };
+    const listed = (reader: FeedReader) => allPages(reader, 2).flatMap((p) => p.edges.map((e) => e.node));
+    const renewals = [`CARD_ISSUED ${v2023(3)}/0`, `CARD_REPORTED_LOST ${v2023(3)}/0`, `CARD_ISSUED ${v2023(3)}/1`];
+    const nodes = listed(lineage);
     expect(nodes.map((n) => `${n.type} ${n.cardNumber}/${n.issueCount}`)).toEqual([
-      `CARD_ISSUED ${v2023(3)}/0`,
-      `CARD_REPORTED_LOST ${v2023(3)}/0`,
-      `CARD_ISSUED ${v2023(3)}/1`,
+      ...renewals,
       `CARD_ISSUED ${OLD}/0`,
       `CARD_SUPERSEDED ${OLD}/0`,
       `CARD_ISSUED ${NEW}/0`,
@@ -147,8 +146,12 @@ describe("partner readers", () => {
     ]);
     const seqs = nodes.map((n) => n.sequence);
     expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+    // Without LINEAGE_READ: renewals and the old card's supersession, nothing of the new number.
+    expect(listed(plain).map((n) => `${n.type} ${n.cardNumber}/${n.issueCount}`)).toEqual([...renewals, `CARD_ISSUED ${OLD}/0`, `CARD_SUPERSEDED ${OLD}/0`]);
+    expect(listed(plain).find((n) => n.type === "CARD_SUPERSEDED")!.data).not.toHaveProperty("currentNumber");
     expect(s.feed.page({ seesAll: false, partnerId: idle.id, canReadLineage: true }, {}).edges).toEqual([]);
-    expect(s.feed.page(reader, { types: ["HOLDER_STATUS_CHANGED"] }).edges.map((e) => e.node.cardNumber)).toEqual([NEW]);
+    expect(s.feed.page(lineage, { types: ["HOLDER_STATUS_CHANGED"] }).edges.map((e) => e.node.cardNumber)).toEqual([NEW]);
+    expect(s.feed.page(plain, { types: ["HOLDER_STATUS_CHANGED"] }).edges).toEqual([]);
   });
 });
 

@@ -397,7 +397,7 @@ describe("fuzzing string arguments over HTTP", () => {
     expect(count("cards")).toBe(cardsBefore + issued.size);
     expect(count("api_keys")).toBe(keysBefore);
     const tables = (hub.services.db.$client.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((t) => t.name);
-    expect(tables).toEqual(expect.arrayContaining(["cards", "holders", "events", "partners", "api_keys", "watches", "webhook_subscriptions", "webhook_deliveries", "audit_log"]));
+    expect(tables).toEqual(expect.arrayContaining(["cards", "holders", "events", "partners", "api_keys", "watched_numbers", "webhook_subscriptions", "webhook_deliveries", "audit_log"]));
     expect(hub.services.db.$client.pragma("integrity_check", { simple: true })).toBe("ok");
     // Every successful issue is on the register (a fuzzed mutation may have changed its state since).
     const batch = await hub.gql(issuer, "query($n: [String!]!) { checkCards(numbers: $n) { number result } }", { n: [...issued] });

@@ -22,7 +22,22 @@ const SHARED_CONTRACT = path.resolve("../shared/api.graphql");
  * Parts of the contract that later issues build. Each entry is removed when its issue lands,
  * so from then on the test checks it like everything else.
  */
-const PENDING = new Set<string>([]);
+const PENDING = new Set<string>([
+  // Issue 15 (integrator conventions): Relay node interface, typed event fields, full PageInfo.
+  "Node",
+  "Card.id",
+  "Query.node",
+  "CardEvent.version",
+  "CardEvent.state",
+  "CardEvent.previousState",
+  "CardEvent.holderStatus",
+  "CardEvent.previousNumber",
+  "CardEvent.currentNumber",
+  "PageInfo.startCursor",
+  "PageInfo.hasPreviousPage",
+  // Issue 16 (live change feed over graphql-ws).
+  "Subscription",
+]);
 
 function contractSchema(): GraphQLSchema {
   return buildASTSchema(parse(fs.readFileSync(CONTRACT_COPY, "utf8")), { assumeValidSDL: true });

@@ -73,7 +73,7 @@ describe("bulk import", () => {
     const services = tempServices(clock());
     const lines = [good(21), good(22, { state: "REVOKED", revocationReason: "x".repeat(501) }), good(23), good(24, { state: "REVOKED", revocationReason: "fraud" })];
     const { summary, rejects } = await load(services, `${lines.join("\n")}\n`);
-    expect(rejects.map((r) => [r.line, r.code, r.number])).toEqual([[2, "BAD_USER_INPUT", v2023(22)]]);
+    expect(rejects.map((r) => [r.line, r.code, r.field])).toEqual([[2, "BAD_USER_INPUT", "revocationReason"]]);
     expect(summary).toMatchObject({ read: 4, created: 3, rejected: 1 });
     // Not half-applied: no card, no holder, no event for line 2; the others are whole.
     expect(services.lookup.checkCard(v2023(22), null, { canReadLineage: false }).result).toBe("NOT_FOUND");

@@ -27,6 +27,8 @@ const PARTNERS = EVERYONE.filter((c) => c.startsWith("PARTNER"));
 const ADMINS: Caller[] = ["ADMIN", "ADMIN_NO_SCOPES"];
 const WEBHOOK_MANAGERS: Caller[] = ["PARTNER", "PARTNER_WEBHOOKS_MANAGE", "PARTNER_ALL_SCOPES"];
 const CHECKERS: Caller[] = ["ADMIN", "ADMIN_NO_SCOPES", "ISSUER", "ISSUER_NO_SCOPES", "VIEWER", "PARTNER", "PARTNER_CARDS_CHECK", "PARTNER_ALL_SCOPES"];
+/** Watching is checking by another name: PARTNER keys with CARDS_CHECK. */
+const WATCHERS: Caller[] = ["PARTNER", "PARTNER_CARDS_CHECK", "PARTNER_ALL_SCOPES"];
 const DASHBOARD: Caller[] = ["ADMIN", "ADMIN_NO_SCOPES", "VIEWER", "VIEWER_NO_SCOPES"];
 const ISSUERS: Caller[] = ["ISSUER", "ISSUER_NO_SCOPES"];
 
@@ -71,8 +73,8 @@ const MATRIX: Record<string, { call: string; allowed: Caller[] }> = {
   deleteWebhookSubscription: { call: 'mutation { deleteWebhookSubscription(id: "sub_missing") }', allowed: WEBHOOK_MANAGERS },
   sendTestEvent: { call: 'mutation { sendTestEvent(subscriptionId: "sub_missing") { id } }', allowed: WEBHOOK_MANAGERS },
   replayEvents: { call: 'mutation { replayEvents(subscriptionId: "sub_missing", afterSequence: 0) }', allowed: WEBHOOK_MANAGERS },
-  watchCards: { call: `mutation { watchCards(numbers: ["${V2023}"]) }`, allowed: PARTNERS },
-  unwatchCards: { call: `mutation { unwatchCards(numbers: ["${V2023}"]) }`, allowed: PARTNERS },
+  watchCards: { call: `mutation { watchCards(numbers: ["${V2023}"]) }`, allowed: WATCHERS },
+  unwatchCards: { call: `mutation { unwatchCards(numbers: ["${V2023}"]) }`, allowed: WATCHERS },
 };
 
 describe("access control", () => {

@@ -206,7 +206,7 @@ describe("limits shared by two api processes over one Redis", () => {
     const key = hub.partnerKey(["CARDS_CHECK", "HOLDERS_VERIFY"]).secret;
     const verify = (url: string, name: string) => gqlAt(url, key, VERIFY, { n: number, e: name });
 
-    // Sanity: the right name matches on both processes (and a MATCH clears nothing that is not there).
+    // Sanity: the right name matches for another partner's key.
     const otherKey = hub.partnerKey(["CARDS_CHECK", "HOLDERS_VERIFY"]).secret;
     expect((await gqlAt(childUrl, otherKey, VERIFY, { n: number, e: "Claire Martin" })).data?.verifyHolder.result).toBe("MATCH");
 
@@ -226,7 +226,7 @@ describe("limits shared by two api processes over one Redis", () => {
     expect(wait).toBeLessThanOrEqual(3_000);
 
     // Within the spacing even the right name is refused (without counting as a failure). Only
-    // tried while well inside the 3 s window: a MATCH after it would clear the failures.
+    // tried while well inside the 3 s window: after it, a MATCH would take the spacing slot.
     if (Date.now() - pairDoneAt < 1_500) {
       const early = await verify(childUrl, "MARTIN, CLAIRE");
       expect(codeOf(early)).toBe("RATE_LIMITED");

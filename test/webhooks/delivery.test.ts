@@ -63,8 +63,8 @@ describe("webhook delivery", () => {
     expect(rType.received).toEqual([]);
   });
 
-  it("follows a watched V2017 card across the switch to V2023", async () => {
-    const partner = hub.partnerKey(WATCHER);
+  it("follows a watched V2017 card across the switch to V2023 for a key with LINEAGE_READ", async () => {
+    const partner = hub.partnerKey([...WATCHER, "LINEAGE_READ"]);
     const r = await receiver();
     r.secrets = [(await subscribe(hub, partner.secret, r.url, ["CARD_ISSUED", "CARD_SUPERSEDED", "CARD_REPORTED_LOST"])).secret];
     await issue(hub, issuer, "CAN110081080319", { validFrom: "2016-05-10", validUntil: "2026-05-09" });

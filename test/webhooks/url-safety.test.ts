@@ -172,12 +172,11 @@ describe("checkUrlShape", () => {
       "https://0.0.0.0/x",
     ]) {
       const error = await refusal(() => checkUrlShape(raw, STRICT));
-      expect(error.message).toMatch(/is not a public address/);
-      expect(error.extensions).toMatchObject({ field: "url", reason: "BLOCKED_ADDRESS" });
+      expect(error.message).toMatch(/^webhook url host \S+ is not deliverable: the hub delivers only to hosts with public addresses$/);
+      expect(error.extensions).toEqual({ field: "url", reason: "UNDELIVERABLE_HOST" });
     }
     const metadata = await refusal(() => checkUrlShape("https://169.254.169.254/", STRICT));
     expect(metadata.message).toContain("169.254.169.254");
-    expect(metadata.message).toContain("cloud metadata");
     expect(checkUrlShape("https://93.184.216.34/x", STRICT).hostname).toBe("93.184.216.34");
   });
 });
@@ -219,7 +218,7 @@ describe("resolveDeliverableUrl", () => {
 
   it("refuses `localhost` (resolved by the system resolver) without an allow-list", async () => {
     const error = await refusal(() => resolveDeliverableUrl(`http://localhost:${port}/hook`, DEV));
-    expect(error.message).toMatch(/host localhost resolves to a non-public address \(loopback\)/);
+    expect(error.message).toBe("webhook url host localhost is not deliverable: the hub delivers only to hosts with public addresses");
     const target = await resolveDeliverableUrl(`http://localhost:${port}/hook`, LOOPBACK_OK);
     expect(isBlockedAddress(target.address, [])).toBe(true);
     expect(target.url.hostname).toBe("localhost");
@@ -227,8 +226,8 @@ describe("resolveDeliverableUrl", () => {
 
   it("refuses a host that cannot be resolved (.invalid never resolves)", async () => {
     const error = await refusal(() => resolveDeliverableUrl("https://nothing.invalid/hook?token=s3cr3t", STRICT));
-    expect(error.message).toBe("webhook url host nothing.invalid cannot be resolved");
-    expect(error.extensions).toMatchObject({ field: "url", reason: "UNRESOLVABLE" });
+    expect(error.message).toBe("webhook url host nothing.invalid is not deliverable: the hub delivers only to hosts with public addresses");
+    expect(error.extensions).toEqual({ field: "url", reason: "UNDELIVERABLE_HOST" });
   });
 
   it("the system resolver fails fast for .invalid here", async () => {
@@ -244,7 +243,7 @@ describe("resolveDeliverableUrl", () => {
       ["2606:4700::1", "::ffff:169.254.169.254"],
     ]) {
       const error = await refusal(() => resolveDeliverableUrl("https://rebind.example/hook", STRICT, { lookup: answers(...pair) }));
-      expect(error.message).toMatch(/host rebind\.example resolves to a non-public address/);
+      expect(error.message).toMatch(/host rebind\.example is not deliverable/);
       expect(error.message).not.toContain(pair.find((a) => isBlockedAddress(a, []))!);
     }
   });
@@ -255,6 +254,15 @@ describe("resolveDeliverableUrl", () => {
     });
     expect(target).toMatchObject({ address: "2606:4700::1", family: 6 });
     expect(target.url.href).toBe("https://hooks.example.com/fpr");
+  });
+
+  it("answers a host that resolves to loopback, to a private address, to nothing or not at all with one message", async () => {
+    const messages = new Set<string>();
+    for (const lookup of [answers("127.0.0.1"), answers("10.1.2.3"), answers("93.184.216.34", "::1"), answers(), () => Promise.reject(new Error("ENOTFOUND"))]) {
+      const error = await refusal(() => resolveDeliverableUrl("https://hooks.internal.example/x", STRICT, { lookup }));
+      messages.add(JSON.stringify([error.message, error.extensions]));
+    }
+    expect([...messages]).toHaveLength(1);
   });
 
   it("treats an empty answer, a failing resolver and a hanging resolver as unresolvable", async () => {
@@ -269,7 +277,7 @@ describe("resolveDeliverableUrl", () => {
     const error = await refusal(() =>
       resolveDeliverableUrl("https://hooks.example.com/", STRICT, { lookup: () => new Promise(() => {}), lookupTimeoutMs: 50 }),
     );
-    expect(error.message).toMatch(/cannot be resolved/);
+    expect(error.message).toMatch(/is not deliverable/);
   });
 
   it("runs the shape checks first", async () => {

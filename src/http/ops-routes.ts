@@ -1,0 +1,104 @@
+/**
+ * Operations endpoints: health, readiness and Prometheus metrics. Health and readiness answer a
+ * status only (no versions, errors or queue depths). /metrics shows traffic and register figures,
+ * so it is served:
+ * - with `OPS_PORT`: only on the operations listener (OPS_HOST:OPS_PORT), beside /healthz, /readyz;
+ * - else with `METRICS_TOKEN`: on the api port;
+ * - else in development and test: on the api port to loopback callers only; in production: not at all.
+ * When `METRICS_TOKEN` is set, every /metrics answers only `Authorization: Bearer <token>` (401).
+ */
+import crypto from "node:crypto";
+import http from "node:http";
+import { sql } from "drizzle-orm";
+import type { HubConfig } from "../config.ts";
+import type { HubRuntime } from "../runtime.ts";
+import { listen, sendError, sendJson, type RouteHandler } from "./server.ts";
+
+function isReady(runtime: HubRuntime): boolean {
+  try {
+    runtime.services.db.get(sql`SELECT 1`);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** /healthz (the process answers) and /readyz (the database answers; Redis down only degrades). */
+export function healthRoutes(runtime: HubRuntime): Record<string, RouteHandler> {
+  return {
+    "/healthz": (_req, res) => sendJson(res, 200, { status: "ok" }),
+    "/readyz": (_req, res) => (isReady(runtime) ? sendJson(res, 200, { status: "ready" }) : sendJson(res, 503, { status: "not ready" })),
+  };
+}
+
+const digest = (text: string) => crypto.createHash("sha256").update(text).digest();
+
+function bearerMatches(req: http.IncomingMessage, token: string): boolean {
+  const match = /^Bearer (\S+)$/.exec(req.headers.authorization ?? "");
+  return !!match && crypto.timingSafeEqual(digest(match[1]), digest(token));
+}
+
+function isLoopback(req: http.IncomingMessage): boolean {
+  const address = req.socket.remoteAddress ?? "";
+  return address === "::1" || address.startsWith("127.") || address.startsWith("::ffff:127.");
+}
+
+/** /metrics behind the token, when one is configured. */
+function guarded(metrics: RouteHandler, token: string | null): RouteHandler {
+  if (!token) return metrics;
+  return (req, res, requestId) => {
+    if (bearerMatches(req, token)) return metrics(req, res, requestId);
+    res.setHeader("www-authenticate", 'Bearer realm="fpr-hub metrics"');
+    sendError(res, 401, "UNAUTHENTICATED", "metrics need Authorization: Bearer <METRICS_TOKEN>");
+  };
+}
+
+/** The /metrics route of the api port, or none (see the rules above). */
+export function apiMetricsRoute(config: HubConfig, metrics: RouteHandler): Record<string, RouteHandler> {
+  if (config.ops.port !== null) return {};
+  if (config.ops.metricsToken) return { "/metrics": guarded(metrics, config.ops.metricsToken) };
+  if (config.isProduction) return {};
+  return {
+    "/metrics": (req, res, requestId) =>
+      isLoopback(req) ? metrics(req, res, requestId) : sendError(res, 403, "FORBIDDEN", "metrics answer loopback callers only; set METRICS_TOKEN or OPS_PORT"),
+  };
+}
+
+export interface OpsListener {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** The operations listener on OPS_HOST:OPS_PORT, or null when OPS_PORT is not set. */
+export async function startOpsListener(runtime: HubRuntime, metrics: RouteHandler): Promise<OpsListener | null> {
+  const { port, host, metricsToken } = runtime.config.ops;
+  if (port === null) return null;
+  const routes: Record<string, RouteHandler> = { ...healthRoutes(runtime), "/metrics": guarded(metrics, metricsToken) };
+  const server = http.createServer((req, res) => {
+    const requestId = crypto.randomUUID();
+    const route = req.method === "GET" || req.method === "HEAD" ? routes[(req.url ?? "/").split("?")[0]] : undefined;
+    if (!route) return sendError(res, 404, "NOT_FOUND", "the operations listener serves GET /metrics, /healthz and /readyz");
+    Promise.resolve(route(req, res, requestId)).catch((error: unknown) => {
+      runtime.log({ level: "error", msg: "operations request failed", requestId, error: String(error) });
+      if (!res.headersSent) sendError(res, 500, "INTERNAL_SERVER_ERROR", "internal error");
+      else res.destroy();
+    });
+  });
+  const address = await listen(server, port, host);
+  const shown = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  return {
+    url: `http://${shown}:${address.port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      }),
+  };
+}
+
+/** A worker-only process (`fpr-hub worker`) serves its own metrics on OPS_PORT, when set. */
+export async function startWorkerOps(runtime: HubRuntime): Promise<OpsListener | null> {
+  if (runtime.config.ops.port === null) return null;
+  runtime.metrics.watch(runtime);
+  return startOpsListener(runtime, runtime.metrics.route());
+}

@@ -1,0 +1,34 @@
+import { and, eq } from "drizzle-orm";
+import type { HubDb } from "../db/client.ts";
+import { apiKeys, webhookSubscriptions } from "../db/schema.ts";
+import type { Principal, Scope } from "../partners/roles.ts";
+
+type SubscriptionRow = typeof webhookSubscriptions.$inferSelect;
+
+/**
+ * Which of its partner's subscriptions a key may see and manage. A subscription receives what the
+ * key that created it may see (EVENTS_ALL: every event; LINEAGE_READ: lineage), so a key may use
+ * it only when it carries every scope that creating key carries (revoked or not): a key without
+ * EVENTS_ALL cannot read, re-sign, pause, replay into or delete an EVENTS_ALL subscription. Other
+ * partners' subscriptions, and those the key may not use, do not exist for it (NOT_FOUND).
+ */
+export function mayUseSubscription(principal: Principal, subscription: { partnerId: string }, creatorScopes: string): boolean {
+  if (!principal.partnerId || subscription.partnerId !== principal.partnerId) return false;
+  return creatorScopes.split(",").every((scope) => scope === "" || principal.scopes.has(scope as Scope));
+}
+
+/** The subscriptions of the caller's partner (one of them with `id`) that the caller may use. */
+export function usableSubscriptions(db: HubDb, principal: Principal, id?: string): SubscriptionRow[] {
+  const partnerId = principal.partnerId;
+  if (!partnerId) return [];
+  const partner = eq(webhookSubscriptions.partnerId, partnerId);
+  return db
+    .select({ subscription: webhookSubscriptions, creatorScopes: apiKeys.scopes })
+    .from(webhookSubscriptions)
+    .innerJoin(apiKeys, eq(apiKeys.id, webhookSubscriptions.keyId))
+    .where(id === undefined ? partner : and(partner, eq(webhookSubscriptions.id, id)))
+    .orderBy(webhookSubscriptions.createdAt, webhookSubscriptions.id)
+    .all()
+    .filter((row) => mayUseSubscription(principal, row.subscription, row.creatorScopes))
+    .map((row) => row.subscription);
+}
