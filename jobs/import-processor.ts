@@ -6,7 +6,7 @@ import { importFiles } from "../src/imports/import-files.ts";
 import { IMPORT_FAILURES } from "../src/imports/import-failures.ts";
 import { RecordError } from "../src/imports/import-record.ts";
 import { importStream, type ImportSummary } from "../src/imports/import-runner.ts";
-import { importJobData } from "./job-data.ts";
+import { importJobData, InvalidJobData } from "./job-data.ts";
 import type { ImportJob } from "./queues.ts";
 
 
@@ -23,13 +23,8 @@ function failure(reason: string): UnrecoverableError {
  * be the job's id (one job per upload) and name a file inside DATA_DIR/imports.
  */
 function checkedData(job: Job<ImportJob>): ImportJob {
-  let data: ImportJob;
-  try {
-    data = importJobData(job.data);
-  } catch {
-    throw failure(IMPORT_FAILURES.badJob);
-  }
-  if (data.importId !== job.id) throw failure(IMPORT_FAILURES.badJob);
+  const data = importJobData(job.data);
+  if (data.importId !== job.id) throw new InvalidJobData("import", "importId is not the job id");
   return data;
 }
 

@@ -28,6 +28,8 @@ export class InvalidJobData extends UnrecoverableError {
     super(`invalid ${kind} job: ${problem}`);
     // BullMQ knows an unrecoverable error by class or by this name (a subclass would get its own).
     this.name = "UnrecoverableError";
+    // BullMQ keeps the stack in Redis (and Bull Board shows it): it says nothing the message does not.
+    this.stack = "";
   }
 }
 

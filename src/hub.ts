@@ -5,7 +5,7 @@ import { createApollo } from "./http/apollo.ts";
 import { importRoutes } from "./imports/import-routes.ts";
 import { queueBoardRoutes } from "./http/queue-board.ts";
 import { apiMetricsRoute, healthRoutes, startOpsListener } from "./http/ops-routes.ts";
-import { createHttpServer, listen } from "./http/server.ts";
+import { createHttpServer, listen, type RouteHandler } from "./http/server.ts";
 import type { HubServices } from "./hub-services.ts";
 import type { HubRuntime } from "./runtime.ts";
 
@@ -16,6 +16,11 @@ export interface ApiHandle {
   services: HubServices;
   demoKeys: DemoKeys | null;
   close(): Promise<void>;
+}
+
+/** Every plain HTTP route of the api port (beside /graphql), by path: the access-matrix test walks them all. */
+export function apiRoutes(runtime: HubRuntime, metrics: RouteHandler): Record<string, RouteHandler> {
+  return { ...healthRoutes(runtime), ...importRoutes(runtime), ...dashboardRoutes(), ...queueBoardRoutes(runtime), ...apiMetricsRoute(runtime.config, metrics) };
 }
 
 /** Starts the api role: demo seed when configured, GraphQL and HTTP routes. */
@@ -33,8 +38,7 @@ export async function startApi(runtime: HubRuntime): Promise<ApiHandle> {
   const apollo = await createApollo({ isProduction: config.isProduction, log });
   runtime.metrics.watch(runtime);
   const metrics = runtime.metrics.route();
-  const routes = { ...healthRoutes(runtime), ...importRoutes(runtime), ...dashboardRoutes(), ...queueBoardRoutes(runtime), ...apiMetricsRoute(config, metrics) };
-  const server = createHttpServer({ apollo, services, routes, log });
+  const server = createHttpServer({ apollo, services, routes: apiRoutes(runtime, metrics), log });
   server.keepAliveTimeout = 65_000;
   const address = await listen(server, config.port, config.host);
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;

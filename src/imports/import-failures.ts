@@ -1,9 +1,9 @@
 /**
  * Why an import job failed, as its failedReason (Redis, Bull Board, GET /imports/<id>) says it.
  * A closed set of fixed sentences: nothing from the file or the job's data ever reaches them.
+ * (Malformed job data fails earlier, with jobs/job-data.ts's InvalidJobData, as on every queue.)
  */
 export const IMPORT_FAILURES = {
-  badJob: "the import job's data is not valid (import jobs come from POST /imports only); nothing was read",
   notIssuer: "the import job was not queued by an ISSUER key that is still valid; nothing was imported",
   noFile: "the uploaded file is no longer there; upload it again",
   badHeader: "the CSV header must name only the record's fields (see the README); nothing was imported",

@@ -12,6 +12,13 @@ const FLUSH_MS = 250;
 /** Numbers remembered as already counted (so repeats need no Redis at all); the oldest are forgotten first. */
 const MAX_REMEMBERED = 200_000;
 
+function tooManyOfOneStem(retryAfter: number): HubError {
+  const retryAfterMs = Math.max(1, retryAfter);
+  return new HubError("RATE_LIMITED", `too many different numbers with the same birth date, nationality and province; retry after ${Math.ceil(retryAfterMs / 1000)} s`, {
+    retryAfterMs,
+  });
+}
+
 export interface EnumerationSettings {
   /** Distinct numbers per stem and window; more are refused. */
   perStem: number;
@@ -26,8 +33,8 @@ export interface EnumerationSettings {
  * a quiet stem, is answered at once and sent to Redis with others every 250 ms. A request with more,
  * or any new number of a busy stem, is counted in one Redis call before it is answered. Each api
  * process may so admit up to two numbers of a stem past the limit. Refusals are audited. While
- * Redis is unreachable, new numbers of busy stems are refused. ISSUER keys, which write the
- * register, are not counted.
+ * Redis is unreachable, each process counts alone (the limit applies to what it answered since
+ * it last reached Redis). ISSUER keys, which write the register, are not counted.
  */
 export class EnumerationGuard {
   #pending = new Map<string, Set<string>>();
@@ -120,17 +127,27 @@ export class EnumerationGuard {
     try {
       answer = await this.#script.admit(strict.map((b) => ({ ...b, key: this.#redisKey(b.key) })));
     } catch {
-      for (const b of strict) this.#keepPending(b.key, b.answered);
-      throw new HubError("RATE_LIMITED", "checks of numbers like these cannot be counted right now; retry after 1 s", { retryAfterMs: 1000 });
+      this.#countLocally(strict);
+      return;
     }
     if (!answer.admitted) {
       for (const b of strict) this.#learn(b.key, b.answered, this.settings.perStem, now + answer.pttl);
-      const retryAfterMs = Math.max(1, answer.pttl);
-      throw new HubError("RATE_LIMITED", `too many different numbers with the same birth date, nationality and province; retry after ${Math.ceil(retryAfterMs / 1000)} s`, {
-        retryAfterMs,
-      });
+      throw tooManyOfOneStem(answer.pttl);
     }
     answer.sets.forEach((set, i) => this.#learn(strict[i].key, [...strict[i].answered, ...strict[i].asked], set.count, now + set.pttl));
+  }
+
+  /**
+   * Redis unreachable: this process judges alone, by the numbers of each stem it answered and has
+   * not yet been able to count (they wait for the next flush), so checks stay up during an outage.
+   */
+  #countLocally(strict: StemBatch[]): void {
+    for (const b of strict) this.#keepPending(b.key, b.answered);
+    for (const b of strict) {
+      const seen = new Set([...(this.#pending.get(b.key) ?? []), ...b.asked]);
+      if (seen.size > this.settings.perStem) throw tooManyOfOneStem(this.settings.windowMs);
+    }
+    for (const b of strict) this.#keepPending(b.key, b.asked);
   }
 
   /** The numbers answered without Redis wait for the next flush. */

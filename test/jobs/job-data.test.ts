@@ -14,7 +14,9 @@ describe("job data the hub queues", () => {
     for (const shape of shapes) expect(deliverJobData(JSON.parse(JSON.stringify(shape)))).toEqual(shape);
     expect(fanoutJobData({ sequence: 1 })).toEqual({ sequence: 1 });
     expect(conformanceJobData({ runId: "run_AbCdEfGhIjKl" })).toEqual({ runId: "run_AbCdEfGhIjKl" });
-    expect(importJobData({ importId: "imp_AbCdEfGhIjKl", format: "csv" })).toEqual({ importId: "imp_AbCdEfGhIjKl", format: "csv" });
+    const upload = { importId: "imp_AbCdEfGhIjKl", format: "csv", issuerKeyId: "key_AbCdEfGhIjKl" };
+    expect(importJobData({ ...upload })).toEqual(upload);
+    expect(maintenanceJob("imports.sweep", undefined)).toBe("imports.sweep");
     expect(maintenanceJob("audit.purge", {})).toBe("audit.purge");
     expect(maintenanceJob("cards.expire-sweep", undefined)).toBe("cards.expire-sweep");
   });

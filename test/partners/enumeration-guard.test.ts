@@ -149,6 +149,30 @@ describe("the count is shared by every api process", () => {
   });
 });
 
+describe("while Redis is unreachable", () => {
+  it("each process counts alone: checks go on, and guessing past the limit is still refused", async () => {
+    // A port nobody listens on: every Redis call fails at once.
+    const dead = new Redis("redis://127.0.0.1:1", { maxRetriesPerRequest: 0, enableOfflineQueue: false, lazyConnect: true, retryStrategy: () => null });
+    const guard = new EnumerationGuard(dead, uniquePrefix(), { perStem: LIMIT, windowMs: 60_000 }, null);
+    const principal: Principal = { keyId: "key_2", role: "PARTNER", scopes: new Set(["CARDS_CHECK"]), partnerId: "ptn_2" };
+    const outcomes: string[] = [];
+    for (let i = 0; i < 2 * LIMIT; i += 1) {
+      try {
+        await guard.admit(principal, [v2023(i)], "CHECK");
+        outcomes.push("admitted");
+      } catch (error) {
+        outcomes.push((error as { code?: string }).code ?? "thrown");
+      }
+      await guard.flush();
+    }
+    expect(outcomes).toEqual([...Array(LIMIT).fill("admitted"), ...Array(LIMIT).fill("RATE_LIMITED")]);
+    // Different holders are unaffected.
+    for (let i = 0; i < 3 * LIMIT; i += 1) await guard.admit(principal, [v2023(1, birthDate(i))], "CHECK");
+    await guard.close();
+    dead.disconnect();
+  });
+});
+
 describe("configuration", () => {
   it("defaults to 20 distinct numbers per stem per hour; bad values stop the start naming the variable", () => {
     expect(loadConfig({}).limits).toMatchObject({ enumerationPerStem: 20, enumerationWindowSeconds: 3600 });

@@ -66,7 +66,8 @@ describe("webhook delivery across a Redis outage", () => {
     await eventually(() => hub!.runtime.queues.connection.status !== "ready", 10_000, "the hub noticing Redis is down");
 
     const numbers = Array.from({ length: CARDS }, (_, i) =>
-      makeV2023Number({ provinceCode: "11", nationalityNumeric: "124", birthDate: "1981-08-03", sequence: i }),
+      // One holder per birth date: numbers of one stem would count as guesses (enumeration guard).
+      makeV2023Number({ provinceCode: "11", nationalityNumeric: "124", birthDate: new Date(Date.UTC(1960, 0, 1) + i * 86_400_000).toISOString().slice(0, 10), sequence: i }),
     );
     for (const number of numbers) {
       const answer = await gqlWithin(hub, issuer, ISSUE, {
