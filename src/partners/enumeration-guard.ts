@@ -26,7 +26,7 @@ export interface EnumerationSettings {
 }
 
 /**
- * Refuses sequential guessing of card numbers: a partner (or a key without partner) may check at
+ * Refuses sequential guessing of card numbers: a partner (or the keys without partner, together) may check at
  * most `perStem` distinct numbers that share a stem (province, nationality, birth date) per window.
  * Counted in Redis (one set per subject and stem), so every api process shares the count, without a
  * round trip on the usual path: a repeat of a counted number, or one of at most two new numbers of
@@ -96,8 +96,9 @@ export class EnumerationGuard {
 
   /** Per stem set, the request's numbers not yet counted; null when there are none. */
   #newNumbers(principal: Principal, inputs: readonly unknown[], now: number): Map<string, Set<string>> | null {
-    // Partner ids (prt_…) and key ids (key_…) never collide; kept as they are, their hashes are cached.
-    const subject = principal.partnerId ?? principal.keyId;
+    // Keys without a partner (ADMIN, VIEWER) share one operators' count, since an ADMIN can mint
+    // keys (as the verification guard counts them). Partner ids (prt_…) never collide with it.
+    const subject = principal.partnerId ?? "operators";
     const remembered = this.#remembered.get(subject);
     let asked: Map<string, Set<string>> | null = null;
     for (const input of inputs) {

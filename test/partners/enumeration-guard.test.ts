@@ -149,6 +149,24 @@ describe("the count is shared by every api process", () => {
   });
 });
 
+describe("keys without a partner", () => {
+  const redis = new Redis(redisUrl(), { maxRetriesPerRequest: 1 });
+  afterAll(() => redis.disconnect());
+
+  it("share one count, since an ADMIN can mint more of them", async () => {
+    const guard = new EnumerationGuard(redis, uniquePrefix(), { perStem: LIMIT, windowMs: 60_000 }, null);
+    const keys: Principal[] = Array.from({ length: 2 * LIMIT }, (_, i) => ({ keyId: `key_${i}`, role: i % 2 ? "VIEWER" : "ADMIN", scopes: new Set(["CARDS_CHECK"]), partnerId: null }));
+    const outcomes: string[] = [];
+    for (const [i, key] of keys.entries()) {
+      outcomes.push(await Promise.resolve(guard.admit(key, [v2023(i)], "CHECK")).then(() => "admitted", (error: { code?: string }) => error.code ?? "thrown"));
+      await guard.flush();
+    }
+    expect(outcomes.filter((o) => o === "admitted").length).toBeLessThanOrEqual(LIMIT + 2);
+    expect(outcomes.slice(-2)).toEqual(["RATE_LIMITED", "RATE_LIMITED"]);
+    await guard.close();
+  });
+});
+
 describe("while Redis is unreachable", () => {
   it("each process counts alone: checks go on, and guessing past the limit is still refused", async () => {
     // A port nobody listens on: every Redis call fails at once.
