@@ -24,7 +24,7 @@ export interface HubConfig {
   ops: {
     /** `OPS_PORT`: a second listener for /metrics, /healthz, /readyz; null (default) for none. */
     port: number | null;
-    /** `OPS_HOST`, default HOST. */
+    /** `OPS_HOST`, default loopback: operations figures are not for every interface HOST may open. */
     host: string;
     /** `METRICS_TOKEN`: when set, /metrics answers only `Authorization: Bearer <token>`. */
     metricsToken: string | null;
@@ -104,7 +104,7 @@ function readOps(env: Env, host: string, port: number): HubConfig["ops"] {
   if (token !== undefined && token !== "" && !/^[A-Za-z0-9._~+/=-]{16,256}$/.test(token)) {
     throw new ConfigError("METRICS_TOKEN must be 16 to 256 characters of letters, digits and ._~+/=-");
   }
-  return { port: opsPort, host: env.OPS_HOST || host, metricsToken: token || null };
+  return { port: opsPort, host: env.OPS_HOST || "127.0.0.1", metricsToken: token || null };
 }
 
 function readBoolean(env: Env, name: string, fallback: boolean): boolean {

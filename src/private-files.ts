@@ -25,10 +25,24 @@ export function ensurePrivateDir(dir: string): void {
   fs.mkdirSync(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
 }
 
-/** A folder only the hub uses (DATA_DIR/imports, DATA_DIR/redis): created, or tightened, owner-only. */
+/**
+ * A folder only the hub uses (DATA_DIR/imports, DATA_DIR/redis): created, or tightened, owner-only.
+ * One that is a symlink, or belongs to another user, is refused: whoever placed it could read or
+ * swap what the hub writes there.
+ */
 export function ensureOwnDir(dir: string): void {
   ensurePrivateDir(dir);
+  const stat = fs.lstatSync(dir);
+  if (!stat.isDirectory() || (typeof process.getuid === "function" && stat.uid !== process.getuid())) {
+    throw new Error(`${dir} must be a folder owned by the hub's user, not a symlink or another user's folder`);
+  }
   tighten(dir, PRIVATE_DIR_MODE);
+}
+
+/** open(2) flags that never follow a symlink at the last path component. */
+function openFlags(flag: "w" | "wx"): number {
+  const { O_WRONLY, O_CREAT, O_TRUNC, O_EXCL, O_NOFOLLOW } = fs.constants;
+  return O_WRONLY | O_CREAT | O_NOFOLLOW | (flag === "wx" ? O_EXCL : O_TRUNC);
 }
 
 /** Makes an existing file owner-only (no-op when it does not exist). */
@@ -36,9 +50,9 @@ export function makePrivate(file: string): void {
   if (fs.existsSync(file)) tighten(file, PRIVATE_FILE_MODE);
 }
 
-/** Writes a whole file owner-only (also when it already existed with wider permissions). */
+/** Writes a whole file owner-only (also when it already existed with wider permissions), never through a symlink. */
 export function writePrivateFile(file: string, content: string, flag: "w" | "wx" = "w"): void {
-  const fd = fs.openSync(file, flag, PRIVATE_FILE_MODE);
+  const fd = fs.openSync(file, openFlags(flag), PRIVATE_FILE_MODE);
   try {
     fs.fchmodSync(fd, PRIVATE_FILE_MODE);
     fs.writeFileSync(fd, content);
@@ -47,9 +61,9 @@ export function writePrivateFile(file: string, content: string, flag: "w" | "wx"
   }
 }
 
-/** A write stream to an owner-only file; `wx` refuses a file that already exists. */
+/** A write stream to an owner-only file, never through a symlink; `wx` refuses a file that already exists. */
 export function privateWriteStream(file: string, flag: "w" | "wx" = "w"): fs.WriteStream {
-  const fd = fs.openSync(file, flag, PRIVATE_FILE_MODE);
+  const fd = fs.openSync(file, openFlags(flag), PRIVATE_FILE_MODE);
   fs.fchmodSync(fd, PRIVATE_FILE_MODE);
   return fs.createWriteStream(file, { fd });
 }

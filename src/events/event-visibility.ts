@@ -43,7 +43,12 @@ export function eventVisibleSql(event: EventSql, reader: ReaderSql): string {
       WHERE vc.holder_id = ${event.holderId})))`;
 }
 
-/** SQL condition: subscription `s` (created by key `k`) named the event's type and may see the event. */
+/**
+ * SQL condition: subscription `s` named the event's type and may see the event. It reads with its
+ * creating key `k`: once that key is revoked (or gone) it receives nothing, so a stolen key's
+ * subscription dies with the key.
+ */
 export function subscriptionReceivesSql(event: EventSql & { type: string }, s = "s", k = "k"): string {
-  return `(instr(',' || ${s}.event_types || ',', ',' || ${event.type} || ',') > 0 AND ${eventVisibleSql(event, subscriptionReaderSql(s, k))})`;
+  return `(${k}.id IS NOT NULL AND ${k}.revoked_at IS NULL
+    AND instr(',' || ${s}.event_types || ',', ',' || ${event.type} || ',') > 0 AND ${eventVisibleSql(event, subscriptionReaderSql(s, k))})`;
 }

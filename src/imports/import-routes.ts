@@ -1,5 +1,6 @@
 import fs from "node:fs";
 import type http from "node:http";
+import { pipeline } from "node:stream/promises";
 import type { HubRuntime } from "../runtime.ts";
 import { HubError, isHubError } from "../errors.ts";
 import { buildContext } from "../http/context.ts";
@@ -33,11 +34,12 @@ async function status(runtime: HubRuntime, id: string, res: http.ServerResponse)
   });
 }
 
-function rejects(runtime: HubRuntime, id: string, res: http.ServerResponse): void {
+async function rejects(runtime: HubRuntime, id: string, res: http.ServerResponse): Promise<void> {
   const file = rejectsFileOf(runtime.config.dataDir, id);
   if (!file) throw new HubError("NOT_FOUND", "this import has no rejected rows");
   res.writeHead(200, { "content-type": "application/x-ndjson", "x-content-type-options": "nosniff", "cache-control": "no-store" });
-  fs.createReadStream(file).pipe(res);
+  // pipeline closes the file when the caller hangs up, and turns a read error into a closed response.
+  await pipeline(fs.createReadStream(file), res).catch(() => res.destroy());
 }
 
 /**
@@ -60,7 +62,7 @@ export function importRoutes(runtime: HubRuntime): Record<string, RouteHandler> 
         await status(runtime, parts[1], res);
       } else if (req.method === "GET" && parts.length === 3 && parts[2] === "rejects") {
         authorize(runtime, req, "GET /imports");
-        rejects(runtime, parts[1], res);
+        await rejects(runtime, parts[1], res);
       } else {
         throw new HubError("NOT_FOUND", "use POST /imports, GET /imports/<id> or GET /imports/<id>/rejects");
       }

@@ -9,7 +9,7 @@ import { HubError, isHubError } from "../errors.ts";
 import { privateWriteStream } from "../private-files.ts";
 import { RECORD_FIELDS, RecordError, toImportRecord, type ImportRecord } from "./import-record.ts";
 import { rejectLine, rejectOf, type Reject } from "./import-rejects.ts";
-import { readLines, type Line } from "./line-reader.ts";
+import { MAX_LINE_BYTES, readLines, type Line } from "./line-reader.ts";
 import { applyRecord } from "./record-apply.ts";
 
 export type ImportFormat = "ndjson" | "csv";
@@ -38,6 +38,7 @@ export interface ImportOptions {
 
 /** Turns one line into a record, or throws a HubError saying what is wrong with it. */
 function recordOf(line: Line, format: ImportFormat, header: string[] | null): ImportRecord {
+  if (line.tooLong) throw new RecordError(`line is longer than ${MAX_LINE_BYTES} bytes`);
   if (line.text === null) throw new RecordError("line is not valid UTF-8 (convert the file to UTF-8)");
   if (format === "ndjson") {
     let raw: unknown;
@@ -72,6 +73,9 @@ function readHeader(line: Line): string[] {
   return header;
 }
 
+/** Rejected rows written to the rejects file, at most. */
+export const MAX_REJECTS_LISTED = 10_000;
+
 /**
  * Streams an NDJSON or CSV file into the register through the same service code as the GraphQL
  * mutations. Records are applied in batches of one transaction each (see applyBatch): a bad record
@@ -90,8 +94,14 @@ export async function importStream(ctx: RegisterContext, input: Readable, option
   ctx.eventsEnabled = !options.noEvents;
   let header: string[] | null = null;
   let batch: BatchItem[] = [];
+  // The rejects file lists the first MAX_REJECTS_LISTED rejects: a file of junk lines must not
+  // cost fifty times its size on disk. The summary counts all of them.
+  let listed = 0;
   const flush = () => {
-    applyBatch(ctx, batch, progress, (reject) => rejects?.write(rejectLine(reject)));
+    applyBatch(ctx, batch, progress, (reject) => {
+      if (listed < MAX_REJECTS_LISTED) rejects?.write(rejectLine(reject));
+      listed += 1;
+    });
     batch = [];
     options.onProgress?.({ ...progress });
   };

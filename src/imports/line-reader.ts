@@ -2,9 +2,14 @@ import type { Readable } from "node:stream";
 
 export interface Line {
   number: number;
-  /** The decoded text, or null when the bytes are not valid UTF-8. */
+  /** The decoded text, or null when the bytes are not valid UTF-8 or the line is too long. */
   text: string | null;
+  /** The line was longer than MAX_LINE_BYTES: its bytes were dropped as they came. */
+  tooLong?: true;
 }
+
+/** A record is a few hundred bytes; a longer line is refused, never held (or re-copied) whole. */
+export const MAX_LINE_BYTES = 64 * 1024;
 
 const decoder = new TextDecoder("utf-8", { fatal: true });
 
@@ -24,6 +29,8 @@ function decode(bytes: Buffer, first: boolean): string | null {
  */
 export async function* readLines(input: Readable, onBytes?: (bytes: number) => void): AsyncGenerator<Line> {
   let pending: Buffer = Buffer.alloc(0);
+  /** Inside a line already longer than the limit: its bytes are skipped up to its end. */
+  let skipping = false;
   let number = 0;
   for await (const chunk of input as AsyncIterable<Buffer>) {
     onBytes?.(chunk.length);
@@ -32,11 +39,20 @@ export async function* readLines(input: Readable, onBytes?: (bytes: number) => v
     for (let i = data.indexOf(10); i !== -1; i = data.indexOf(10, start)) {
       number += 1;
       const end = i > start && data[i - 1] === 13 ? i - 1 : i;
-      if (end > start) yield { number, text: decode(data.subarray(start, end), number === 1) };
+      if (skipping || end - start > MAX_LINE_BYTES) yield { number, text: null, tooLong: true };
+      else if (end > start) yield { number, text: decode(data.subarray(start, end), number === 1) };
+      skipping = false;
       start = i + 1;
     }
-    pending = Buffer.from(data.subarray(start));
+    const rest = data.length - start;
+    if (skipping || rest > MAX_LINE_BYTES) {
+      skipping = true;
+      pending = Buffer.alloc(0);
+    } else {
+      pending = Buffer.from(data.subarray(start));
+    }
     data = Buffer.alloc(0);
   }
-  if (pending.length > 0) yield { number: number + 1, text: decode(pending, number === 0) };
+  if (skipping) yield { number: number + 1, text: null, tooLong: true };
+  else if (pending.length > 0) yield { number: number + 1, text: decode(pending, number === 0) };
 }

@@ -60,7 +60,15 @@ function requireScopes(role: Role, scopes: readonly string[] | null | undefined,
 }
 
 /** A key creates keys of its own role only, unless it is an ADMIN key (which manages every role). */
+/**
+ * Who may create a key of `role` through the API. ISSUER keys write the register, which only the
+ * authority does: they are created by the operator on the hub's machine (CLI), never through the
+ * API, so an ADMIN key cannot mint its way to the register.
+ */
 function requireRole(role: Role, granter: Principal | undefined): void {
+  if (granter && role === "ISSUER") {
+    throw new HubError("FORBIDDEN", "ISSUER keys are created on the hub's machine (fpr-hub key create --role ISSUER), not through the API", { field: "role" });
+  }
   if (granter && granter.role !== "ADMIN" && granter.role !== role) {
     throw new HubError("FORBIDDEN", `a ${granter.role} key cannot create ${role} keys`, { field: "role" });
   }

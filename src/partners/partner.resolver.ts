@@ -42,7 +42,7 @@ export class PartnerResolver {
 
   @Authorized()
   @Mutation(() => CreatedApiKey, {
-    description: "Admin: create a key of any role, with at most the scopes of the calling key. The secret is in the answer, once.",
+    description: "Admin: create a key of any role but ISSUER (ISSUER keys write the register and are created on the hub's machine: fpr-hub key create), with at most the scopes of the calling key. The secret is in the answer, once.",
   })
   createApiKey(
     @Ctx() ctx: HubContext,
