@@ -56,7 +56,7 @@ export class ConformanceProbe {
   async run(runId: string): Promise<ConformanceRunView> {
     const run = this.db.select().from(conformanceRuns).where(eq(conformanceRuns.id, runId)).get();
     if (!run || run.state !== "RUNNING") return run ? toRunView(run) : (null as never);
-    const items = probeItems(this.lostInstance());
+    const items = probeItems(this.lostInstance(run.partnerId));
     let detail: Record<string, unknown>;
     try {
       detail = await this.probe(run, items);
@@ -92,12 +92,18 @@ export class ConformanceProbe {
     return grade(items, result.body ?? "", subscription.url);
   }
 
-  private lostInstance(): { number: string; lostIssue: number; validIssue: number } | null {
+  /**
+   * A lost V2023 instance and its valid replacement among the cards the probed partner watches: the
+   * probe sends the number to the partner's endpoint, so it must be one the partner already sees
+   * (a card of the register it does not watch would tell it the card exists and was lost).
+   */
+  private lostInstance(partnerId: string): { number: string; lostIssue: number; validIssue: number } | null {
     const row = this.db.$client
       .prepare(`SELECT c.number AS number, c.issue_count AS lostIssue, n.issue_count AS validIssue FROM cards c
+        JOIN watched_numbers w ON w.partner_id = ? AND w.number = c.number
         JOIN cards n ON n.number = c.number AND n.issue_count > c.issue_count AND n.state = 'VALID'
         WHERE c.version = 'V2023' AND c.state = 'REPORTED_LOST' LIMIT 1`)
-      .get() as { number: string; lostIssue: number; validIssue: number } | undefined;
+      .get(partnerId) as { number: string; lostIssue: number; validIssue: number } | undefined;
     return row ?? null;
   }
 

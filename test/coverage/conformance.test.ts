@@ -61,6 +61,8 @@ describe("conformance probe", () => {
     const partner = hub.partnerKey(["CARDS_CHECK", "WEBHOOKS_MANAGE"]);
     const port = await findFreePort();
     const sub = await subscribe(hub, partner.secret, `http://127.0.0.1:${port}/`, ["CARD_REVOKED"]);
+    // The demo's lost-and-replaced card: the probe tests it only with partners that watch it.
+    expect((await hub.gql(partner.secret, 'mutation { watchCards(numbers: ["932682198501010017"]) }')).errors).toBeUndefined();
     return { ...partner, port, webhookSecret: sub.secret };
   }
 
