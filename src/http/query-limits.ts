@@ -18,6 +18,11 @@ export const QUERY_LIMITS = {
   maxSourceLength: 100_000,
   /** Lexical tokens of one document, enforced by the parser: a 1,000-number checkCards literal is about 1,050. */
   maxTokens: 5_000,
+  /**
+   * Bytes of variable values once each is copied where the operation reads it: a 900 KB string
+   * read 1,000 times in one list literal would otherwise cost the api a gigabyte.
+   */
+  maxVariableBytes: 1024 * 1024,
   /** Introspection types nest deeply by nature (type references): tools need about 13 levels. */
   maxIntrospectionDepth: 16,
   /** Introspection lists (`types`, `fields`, `args`, …) nested in one another: tools need 3. */
@@ -68,11 +73,46 @@ function refusalOf(measure: OperationMeasure, introspection: boolean): string | 
     if (measure.introspectionLists > QUERY_LIMITS.maxIntrospectionLists) {
       return `introspection query nests ${measure.introspectionLists} lists; the limit is ${QUERY_LIMITS.maxIntrospectionLists}`;
     }
+    if (measure.aliases > QUERY_LIMITS.maxAliases) return `query uses ${measure.aliases} aliases; the limit is ${QUERY_LIMITS.maxAliases}`;
     return null;
   }
   if (measure.depth > QUERY_LIMITS.maxDepth) return `query is nested ${measure.depth} levels deep; the limit is ${QUERY_LIMITS.maxDepth}`;
   if (measure.aliases > QUERY_LIMITS.maxAliases) return `query uses ${measure.aliases} aliases; the limit is ${QUERY_LIMITS.maxAliases}`;
   return null;
+}
+
+/**
+ * The size of a JSON value (strings by length, other scalars 8), walked without recursion; Infinity
+ * past `limit` or nested deeper than any hub input.
+ */
+function sizeOf(value: unknown, limit: number): number {
+  let size = 0;
+  const stack: { value: unknown; depth: number }[] = [{ value, depth: 0 }];
+  while (stack.length > 0) {
+    const item = stack.pop()!;
+    if (item.depth > 16) return Infinity;
+    if (typeof item.value === "string") size += item.value.length;
+    else if (item.value !== null && typeof item.value === "object") {
+      for (const [key, inner] of Object.entries(item.value)) {
+        size += key.length;
+        stack.push({ value: inner, depth: item.depth + 1 });
+      }
+    } else size += 8;
+    if (size > limit) return Infinity;
+  }
+  return size;
+}
+
+/** Refuses variables that, copied where the operation reads them, would exceed maxVariableBytes. */
+function checkVariableBytes(uses: ReadonlyMap<string, number>, variables: Record<string, unknown>): void {
+  let total = 0;
+  for (const [name, count] of uses) {
+    if (!Object.hasOwn(variables, name)) continue;
+    total += sizeOf(variables[name], QUERY_LIMITS.maxVariableBytes) * count;
+    if (total > QUERY_LIMITS.maxVariableBytes) {
+      throw tooComplex(`the operation reads its variables to more than ${QUERY_LIMITS.maxVariableBytes} bytes (each use of a variable copies its value)`);
+    }
+  }
 }
 
 /** What one operation's text allows, computed once per parsed document (Apollo caches documents by query text). */
@@ -81,6 +121,10 @@ interface OperationLimits {
   refusal: string | null;
   /** Introspection operations are left to the introspection setting beyond their shape limits. */
   introspection: boolean;
+  /** Uses of each variable once fragments are expanded. */
+  variableUses: ReadonlyMap<string, number>;
+  /** The operation's declared variables: only they reach resolvers, and only they shape the cost. */
+  declared: readonly string[];
   /** Complexity by the shape of the variables (list lengths and numbers count, strings do not). */
   complexity: Map<string, number>;
 }
@@ -92,14 +136,24 @@ function limitsOf(document: DocumentNode, operation: OperationDefinitionNode): O
   let limits = measured.get(operation);
   if (limits) return limits;
   const introspection = isIntrospectionOnly(operation);
-  limits = { refusal: refusalOf(measureOperation(document, operation), introspection), introspection, complexity: new Map() };
+  const measure = measureOperation(document, operation);
+  const declared = (operation.variableDefinitions ?? []).map((definition) => definition.variable.name.value);
+  limits = { refusal: refusalOf(measure, introspection), introspection, variableUses: measure.variableUses, declared, complexity: new Map() };
   measured.set(operation, limits);
   return limits;
 }
 
-/** The variables with every string emptied: the estimators read list lengths and numbers only. */
-function shapeOf(variables: Record<string, unknown>): string {
-  return JSON.stringify(variables, (_key, value) => (typeof value === "string" ? "" : value));
+/** Longest variables shape kept as a cache key; larger shapes are estimated afresh each time. */
+const MAX_SHAPE_LENGTH = 2_048;
+
+/**
+ * The declared variables with every string emptied (the estimators read list lengths and numbers
+ * only), or null when too large to keep. Undeclared variables never reach a resolver: ignored.
+ */
+function shapeOf(declared: readonly string[], variables: Record<string, unknown>): string | null {
+  const parts = declared.map((name) => (Object.hasOwn(variables, name) ? JSON.stringify(variables[name], (_key, value) => (typeof value === "string" ? "" : value)) : "-"));
+  const shape = parts.join("\u0000");
+  return shape.length > MAX_SHAPE_LENGTH ? null : shape;
 }
 
 /**
@@ -110,14 +164,18 @@ function shapeOf(variables: Record<string, unknown>): string {
 export function checkQueryLimits(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode, variables: Record<string, unknown>): void {
   const limits = limitsOf(document, operation);
   if (limits.refusal) throw tooComplex(limits.refusal);
+  // Sized first (without recursion): what follows stringifies and coerces the values.
+  checkVariableBytes(limits.variableUses, variables);
   if (limits.introspection) return;
-  const shape = shapeOf(variables);
-  let complexity = limits.complexity.get(shape);
+  const shape = shapeOf(limits.declared, variables);
+  let complexity = shape === null ? undefined : limits.complexity.get(shape);
   if (complexity === undefined) {
     if (getVariableValues(schema, operation.variableDefinitions ?? [], variables).errors) return; // invalid variables: execution refuses them (400 BAD_USER_INPUT) before any resolver runs
     complexity = estimateComplexity(schema, document, operation, variables);
-    if (limits.complexity.size >= MAX_SHAPES_PER_OPERATION) limits.complexity.clear();
-    limits.complexity.set(shape, complexity);
+    if (shape !== null) {
+      if (limits.complexity.size >= MAX_SHAPES_PER_OPERATION) limits.complexity.clear();
+      limits.complexity.set(shape, complexity);
+    }
   }
   if (complexity > QUERY_LIMITS.maxComplexity) {
     throw tooComplex(`query complexity ${complexity} exceeds ${QUERY_LIMITS.maxComplexity}; ask for fewer fields or split the request`);

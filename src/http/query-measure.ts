@@ -1,4 +1,4 @@
-import { Kind, type DocumentNode, type FragmentDefinitionNode, type OperationDefinitionNode, type SelectionSetNode } from "graphql";
+import { Kind, visit, type ASTNode, type DocumentNode, type FragmentDefinitionNode, type OperationDefinitionNode, type SelectionSetNode } from "graphql";
 
 /** The shape of one operation with every fragment expanded where it is spread. */
 export interface OperationMeasure {
@@ -10,11 +10,13 @@ export interface OperationMeasure {
   fields: number;
   /** Introspection lists (`types`, `fields`, `args`, …) nested in one another on the deepest path. */
   introspectionLists: number;
+  /** How often each variable is read once fragments are expanded: a value is copied where it is used. */
+  variableUses: ReadonlyMap<string, number>;
   /** Selection nodes of the document read to measure it: never more than the document holds. */
   visited: number;
 }
 
-type SetMeasure = Omit<OperationMeasure, "visited">;
+type SetMeasure = Omit<OperationMeasure, "visited" | "variableUses"> & { variables: Map<string, number> };
 
 const INTROSPECTION_LISTS = new Set(["types", "fields", "inputFields", "args", "interfaces", "possibleTypes", "enumValues", "directives"]);
 
@@ -23,7 +25,20 @@ function add(a: number, b: number): number {
   return Math.min(a + b, Number.MAX_SAFE_INTEGER);
 }
 
-const EMPTY: SetMeasure = { depth: 0, aliases: 0, fields: 0, introspectionLists: 0 };
+const EMPTY: SetMeasure = { depth: 0, aliases: 0, fields: 0, introspectionLists: 0, variables: new Map() };
+
+/** Adds `from` into `into`, `times` over. */
+function addUses(into: Map<string, number>, from: ReadonlyMap<string, number>, times = 1): void {
+  for (const [name, uses] of from) into.set(name, add(into.get(name) ?? 0, Math.min(uses * times, Number.MAX_SAFE_INTEGER)));
+}
+
+/** Variables read by a field's own arguments and directives (not by its selections). */
+function usesOf(node: ASTNode, into: Map<string, number>): void {
+  visit(node, {
+    SelectionSet: () => false,
+    Variable: (variable) => void into.set(variable.name.value, add(into.get(variable.name.value) ?? 0, 1)),
+  });
+}
 
 /**
  * Measures selection sets, each fragment once per operation however often it is spread (a chain of
@@ -40,26 +55,25 @@ class Measurer {
   }
 
   measureSet(set: SelectionSetNode): SetMeasure {
-    let result: SetMeasure = { depth: 1, aliases: 0, fields: 0, introspectionLists: 0 };
+    const result: SetMeasure = { depth: 1, aliases: 0, fields: 0, introspectionLists: 0, variables: new Map() };
     for (const selection of set.selections) {
       this.visited += 1;
+      usesOf(selection, result.variables);
+      let inner: SetMeasure;
       if (selection.kind === Kind.FIELD) {
-        const inner = selection.selectionSet ? this.measureSet(selection.selectionSet) : EMPTY;
-        result = {
-          depth: Math.max(result.depth, 1 + inner.depth),
-          aliases: add(result.aliases, add(inner.aliases, selection.alias ? 1 : 0)),
-          fields: add(result.fields, add(inner.fields, 1)),
-          introspectionLists: Math.max(result.introspectionLists, inner.introspectionLists + (INTROSPECTION_LISTS.has(selection.name.value) ? 1 : 0)),
-        };
+        inner = selection.selectionSet ? this.measureSet(selection.selectionSet) : EMPTY;
+        result.depth = Math.max(result.depth, 1 + inner.depth);
+        result.aliases = add(result.aliases, selection.alias ? 1 : 0);
+        result.fields = add(result.fields, 1);
+        result.introspectionLists = Math.max(result.introspectionLists, inner.introspectionLists + (INTROSPECTION_LISTS.has(selection.name.value) ? 1 : 0));
       } else {
-        const inner = selection.kind === Kind.INLINE_FRAGMENT ? this.measureSet(selection.selectionSet) : this.measureFragment(selection.name.value);
-        result = {
-          depth: Math.max(result.depth, inner.depth),
-          aliases: add(result.aliases, inner.aliases),
-          fields: add(result.fields, inner.fields),
-          introspectionLists: Math.max(result.introspectionLists, inner.introspectionLists),
-        };
+        inner = selection.kind === Kind.INLINE_FRAGMENT ? this.measureSet(selection.selectionSet) : this.measureFragment(selection.name.value);
+        result.depth = Math.max(result.depth, inner.depth);
+        result.introspectionLists = Math.max(result.introspectionLists, inner.introspectionLists);
       }
+      result.aliases = add(result.aliases, inner.aliases);
+      result.fields = add(result.fields, inner.fields);
+      addUses(result.variables, inner.variables);
     }
     return result;
   }
@@ -81,6 +95,6 @@ class Measurer {
 /** Measures one operation in time linear in the size of the document. */
 export function measureOperation(document: DocumentNode, operation: OperationDefinitionNode): OperationMeasure {
   const measurer = new Measurer(document);
-  const measure = measurer.measureSet(operation.selectionSet);
-  return { ...measure, visited: measurer.visited };
+  const { variables, ...measure } = measurer.measureSet(operation.selectionSet);
+  return { ...measure, variableUses: variables, visited: measurer.visited };
 }

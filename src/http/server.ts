@@ -41,7 +41,10 @@ function readBody(req: http.IncomingMessage): Promise<string> {
   });
 }
 
-async function parseBody(req: http.IncomingMessage, res: http.ServerResponse): Promise<unknown | undefined> {
+/** parseBody's answer when it has already answered the request (a body of `null` is a body). */
+const ANSWERED = Symbol("answered");
+
+async function parseBody(req: http.IncomingMessage, res: http.ServerResponse): Promise<unknown> {
   if (req.method !== "POST") return undefined;
   let text: string;
   try {
@@ -52,14 +55,14 @@ async function parseBody(req: http.IncomingMessage, res: http.ServerResponse): P
       sendError(res, 413, "BAD_USER_INPUT", `request body is larger than ${MAX_BODY_BYTES} bytes`);
     }
     else res.destroy();
-    return null;
+    return ANSWERED;
   }
   if (!(req.headers["content-type"] ?? "").includes("json")) return text;
   try {
     return text === "" ? {} : JSON.parse(text);
   } catch {
     sendError(res, 400, "BAD_USER_INPUT", "request body is not valid JSON");
-    return null;
+    return ANSWERED;
   }
 }
 
@@ -86,7 +89,7 @@ async function handleGraphQL(
     return;
   }
   const body = await parseBody(req, res);
-  if (body === null) return;
+  if (body === ANSWERED) return;
   const headers = new HeaderMap();
   for (const [key, value] of Object.entries(req.headers)) {
     if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(", ") : value);
