@@ -2,7 +2,8 @@ import { UnrecoverableError, type Job } from "bullmq";
 import type { Logger } from "../src/http/logger.ts";
 import type { DeliveryAttempts } from "../src/webhooks/delivery-attempt.ts";
 import type { TestEventRequests } from "../src/webhooks/test-event-requests.ts";
-import { deliverJobData, InvalidJobData } from "./job-data.ts";
+import { deliverJobData, InvalidJobData, requireHubOptions } from "./job-data.ts";
+import { DELIVERY_BACKOFF } from "./queues.ts";
 import type { DeliverJob } from "./queues.ts";
 
 /** A failed attempt that should be retried, carrying the receiver's Retry-After if it sent one. */
@@ -34,9 +35,10 @@ export function retryDelay(schedule: readonly number[], attemptsMade: number, er
  * job (nothing sent: the subscription is gone, paused, or does not receive the event) says why in
  * its result and in the log.
  */
-export function createDeliverProcessor(attempts: DeliveryAttempts, testEvents: TestEventRequests, log: Logger = () => {}) {
+export function createDeliverProcessor(attempts: DeliveryAttempts, testEvents: TestEventRequests, maxAttempts: number, log: Logger = () => {}) {
   return async (job: Job<DeliverJob>): Promise<string> => {
     const data = deliverJobData(job.data);
+    requireHubOptions("deliver", job, maxAttempts, DELIVERY_BACKOFF);
     if (data.sequence === null && !testEvents.isOpen(data.subscriptionId, data.testEventId!, data.testTime!)) {
       throw new InvalidJobData("deliver", "no open test event request matches it");
     }

@@ -4,8 +4,8 @@ import { readEvent } from "../src/events/event-log.ts";
 import type { DeliveryAttempts } from "../src/webhooks/delivery-attempt.ts";
 import type { FanoutQueries } from "../src/webhooks/fanout.ts";
 import { retryDelay } from "./deliver-processor.ts";
-import { fanoutJobData } from "./job-data.ts";
-import { laneOf, type FanoutJob, type HubQueues } from "./queues.ts";
+import { fanoutJobData, requireHubOptions } from "./job-data.ts";
+import { FANOUT_RETRIES, laneOf, type FanoutJob, type HubQueues } from "./queues.ts";
 
 export interface FanoutSettings {
   /** The retry schedule: its length is the number of retries after the first attempt. */
@@ -21,7 +21,9 @@ export interface FanoutSettings {
  */
 export function createFanoutProcessor(db: HubDb, fanout: FanoutQueries, queues: HubQueues, attempts: DeliveryAttempts, settings: FanoutSettings) {
   return async (job: Job<FanoutJob>): Promise<string> => {
-    const event = readEvent(db, fanoutJobData(job.data).sequence);
+    const data = fanoutJobData(job.data);
+    requireHubOptions("fanout", job, FANOUT_RETRIES.attempts, FANOUT_RETRIES.backoff.type);
+    const event = readEvent(db, data.sequence);
     if (!event) return "event not found";
     const subscriptionIds = fanout.subscriptionsFor(event);
     const isLast = settings.retryScheduleMs.length === 0;

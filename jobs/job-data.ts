@@ -1,4 +1,4 @@
-import { UnrecoverableError } from "bullmq";
+import { UnrecoverableError, type Job } from "bullmq";
 import type { ConformanceJob, DeliverJob, FanoutJob, ImportJob } from "./queues.ts";
 
 /**
@@ -106,4 +106,16 @@ export function maintenanceJob(name: unknown, data: unknown): MaintenanceJobName
 export function priorAttemptsOf(data: unknown): number {
   const value = (data as { priorAttempts?: unknown } | null | undefined)?.priorAttempts;
   return typeof value === "number" && isPriorAttempts(value) ? value : 0;
+}
+
+/**
+ * A job whose options the hub never sets was forged: a repeatable job, more attempts than the
+ * hub's schedule allows, or a backoff of its own (each would turn one job into a flood of POSTs).
+ */
+export function requireHubOptions(kind: string, job: Pick<Job, "opts" | "repeatJobKey">, maxAttempts: number, backoffType: string): void {
+  const { opts } = job;
+  if (opts.repeat || job.repeatJobKey) throw new InvalidJobData(kind, "a repeatable job");
+  if ((opts.attempts ?? 1) > maxAttempts) throw new InvalidJobData(kind, "more attempts than the schedule allows");
+  const backoff = typeof opts.backoff === "object" ? opts.backoff.type : opts.backoff;
+  if (backoff !== undefined && backoff !== backoffType) throw new InvalidJobData(kind, "a backoff of its own");
 }

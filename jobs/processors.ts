@@ -43,7 +43,7 @@ export function createProcessors(runtime: HubRuntime): Record<WorkerQueueName, P
     concurrency: FIRST_ATTEMPTS_PER_EVENT,
   });
   const sweepImports = () => sweepImportFiles(config.dataDir, queues.imports);
-  const deliver = createDeliverProcessor(attempts, new TestEventRequests(services.db), runtime.log);
+  const deliver = createDeliverProcessor(attempts, new TestEventRequests(services.db), config.webhooks.retryScheduleMs.length + 1, runtime.log);
   return {
     [QUEUE_NAMES.fanout.urgent]: fanout,
     [QUEUE_NAMES.fanout.bulk]: fanout,

@@ -44,7 +44,7 @@ export interface DeliverJob {
 }
 
 /** A fan-out that failed (Redis or the database briefly unavailable) runs again; reruns skip what was delivered. */
-const FANOUT_RETRIES = { attempts: 8, backoff: { type: "exponential", delay: 1000 } } as const;
+export const FANOUT_RETRIES = { attempts: 8, backoff: { type: "exponential", delay: 1000 } } as const;
 
 const KEEP = { removeOnComplete: { age: 3600, count: 10_000 }, removeOnFail: { age: 7 * 86_400, count: 100_000 } };
 
@@ -118,7 +118,10 @@ export class HubQueues {
   }
 }
 
+/** The worker's backoff strategy for deliveries (the retry schedule, Retry-After honoured). */
+export const DELIVERY_BACKOFF = "hub-schedule";
+
 /** Delivery job options for a retry schedule: one attempt plus one per scheduled retry. */
 export function deliverJobOptions(retryScheduleMs: readonly number[]): JobsOptions {
-  return { attempts: retryScheduleMs.length + 1, backoff: { type: "hub-schedule" } };
+  return { attempts: retryScheduleMs.length + 1, backoff: { type: DELIVERY_BACKOFF } };
 }

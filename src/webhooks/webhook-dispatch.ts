@@ -10,6 +10,9 @@ import type { DeliveryRow, SubscriptionService } from "./subscription-service.ts
 
 export const MAX_REPLAY = 100_000;
 const PAGE = 1000;
+/** One test event per subscription in this long, one replay per subscription in this long. */
+export const TEST_EVENT_SPACING_MS = 10_000;
+export const REPLAY_SPACING_MS = 60_000;
 
 async function enqueue<T>(work: () => Promise<T>): Promise<T> {
   try {
@@ -19,7 +22,11 @@ async function enqueue<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
-/** Deliveries a partner asks for: a test event, and a replay of what it missed. */
+/**
+ * Deliveries a partner asks for: a test event, and a replay of what it missed. Both are spaced per
+ * subscription (aliases and repeats cannot flood the queues every partner shares), and test events
+ * take the bulk lane: the urgent one is for revocations and loss reports.
+ */
 export class WebhookDispatch {
   constructor(
     private readonly db: HubDb,
@@ -32,6 +39,7 @@ export class WebhookDispatch {
   async sendTestEvent(principal: Principal, subscriptionId: string): Promise<DeliveryRow> {
     const subscription = this.subscriptions.own(principal, subscriptionId);
     if (subscription.status !== "ACTIVE") throw new HubError("CONFLICT", `subscription is ${subscription.status}; resume it first`);
+    await this.claim(`test:${subscriptionId}`, TEST_EVENT_SPACING_MS, "a test event");
     const testEventId = `test_${crypto.randomBytes(9).toString("base64url")}`;
     const testTime = this.now().toISOString();
     const row = this.db
@@ -40,7 +48,7 @@ export class WebhookDispatch {
       .returning()
       .get();
     await enqueue(() =>
-      this.queues().addDeliveries("urgent", [{ jobId: `dlv-${subscriptionId}-${testEventId}`, data: { subscriptionId, sequence: null, testEventId, testTime } }]),
+      this.queues().addDeliveries("bulk", [{ jobId: `dlv-${subscriptionId}-${testEventId}`, data: { subscriptionId, sequence: null, testEventId, testTime } }]),
     );
     return row;
   }
@@ -52,6 +60,7 @@ export class WebhookDispatch {
     if (!Number.isInteger(afterSequence) || afterSequence < 0) {
       throw new HubError("BAD_USER_INPUT", "afterSequence must be 0 or a sequence number", { field: "afterSequence" });
     }
+    await this.claim(`replay:${subscriptionId}`, REPLAY_SPACING_MS, "a replay");
     const replayId = crypto.randomBytes(6).toString("base64url");
     let after = afterSequence;
     let queued = 0;
@@ -68,5 +77,15 @@ export class WebhookDispatch {
       after = events[events.length - 1].sequence;
     }
     return queued;
+  }
+
+  /** Takes the subscription's slot for `what` for `ms`, shared by every api process, or throws RATE_LIMITED. */
+  private async claim(slot: string, ms: number, what: string): Promise<void> {
+    const queues = this.queues();
+    const key = `${queues.prefix}:dispatch:${slot}`;
+    const taken = await enqueue(() => queues.connection.set(key, "1", "PX", ms, "NX"));
+    if (taken === "OK") return;
+    const left = Math.max(1, await queues.connection.pttl(key).catch(() => ms));
+    throw new HubError("RATE_LIMITED", `${what} for this subscription was asked for moments ago; retry after ${Math.ceil(left / 1000)} s`, { retryAfterMs: left });
   }
 }

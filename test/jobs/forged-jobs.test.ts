@@ -118,8 +118,11 @@ describe("forged and malformed jobs, through real queues and a running worker", 
 
   it("still retries a requested test event that failed, until it is delivered", async () => {
     receiver.respond = ({ attempt }) => ({ status: attempt === 1 ? 503 : 204 });
+    // Its own subscription: test events are spaced per subscription, and `sub` had one just now.
+    const other = await subscribe(hub, partner.secret, receiver.url, ["CARD_ISSUED"]);
+    receiver.secrets = [sub.secret, other.secret];
     try {
-      const requested = await hub.gql(partner.secret, `mutation { sendTestEvent(subscriptionId: "${sub.id}") { eventId } }`);
+      const requested = await hub.gql(partner.secret, `mutation { sendTestEvent(subscriptionId: "${other.id}") { eventId } }`);
       const eventId = requested.data.sendTestEvent.eventId as string;
       await receiver.waitFor(() => receiver.ids().has(eventId));
       expect(receiver.attempts.get(eventId)).toBe(2);
