@@ -15,6 +15,9 @@ import { createConformanceProcessor, createMaintenanceProcessor } from "./upkeep
  */
 const FIRST_ATTEMPTS_PER_EVENT = 128;
 
+/** Attempts a delivery job may carry whatever the schedule now is (the default schedule makes 11). */
+const MAX_DELIVERY_ATTEMPTS = 32;
+
 export type WorkerQueueName =
   | (typeof QUEUE_NAMES.fanout)[keyof typeof QUEUE_NAMES.fanout]
   | (typeof QUEUE_NAMES.deliver)[keyof typeof QUEUE_NAMES.deliver]
@@ -43,7 +46,10 @@ export function createProcessors(runtime: HubRuntime): Record<WorkerQueueName, P
     concurrency: FIRST_ATTEMPTS_PER_EVENT,
   });
   const sweepImports = () => sweepImportFiles(config.dataDir, queues.imports);
-  const deliver = createDeliverProcessor(attempts, new TestEventRequests(services.db), config.webhooks.retryScheduleMs.length + 1, runtime.log);
+    // Jobs queued under a longer schedule (before a restart with a shorter one) must still run: the
+  // bound is against forged jobs, not against the operator's earlier settings.
+  const maxAttempts = Math.max(config.webhooks.retryScheduleMs.length + 1, MAX_DELIVERY_ATTEMPTS);
+  const deliver = createDeliverProcessor(attempts, new TestEventRequests(services.db), maxAttempts, runtime.log);
   return {
     [QUEUE_NAMES.fanout.urgent]: fanout,
     [QUEUE_NAMES.fanout.bulk]: fanout,

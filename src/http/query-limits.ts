@@ -1,4 +1,4 @@
-import { GraphQLError, Kind, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode, getVariableValues } from "graphql";
+import { GraphQLError, Kind, print, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode, getVariableValues } from "graphql";
 import { getComplexity, simpleEstimator, type ComplexityEstimator } from "graphql-query-complexity";
 import { measureOperation, type OperationMeasure } from "./query-measure.ts";
 
@@ -104,11 +104,12 @@ function sizeOf(value: unknown, limit: number): number {
 }
 
 /** Refuses variables that, copied where the operation reads them, would exceed maxVariableBytes. */
-function checkVariableBytes(uses: ReadonlyMap<string, number>, variables: Record<string, unknown>): void {
+function checkVariableBytes(uses: ReadonlyMap<string, number>, defaults: ReadonlyMap<string, number>, variables: Record<string, unknown>): void {
   let total = 0;
   for (const [name, count] of uses) {
-    if (!Object.hasOwn(variables, name)) continue;
-    total += sizeOf(variables[name], QUERY_LIMITS.maxVariableBytes) * count;
+    // A variable left out is read with its default value, written in the document.
+    const size = Object.hasOwn(variables, name) ? sizeOf(variables[name], QUERY_LIMITS.maxVariableBytes) : (defaults.get(name) ?? 0);
+    total += size * count;
     if (total > QUERY_LIMITS.maxVariableBytes) {
       throw tooComplex(`the operation reads its variables to more than ${QUERY_LIMITS.maxVariableBytes} bytes (each use of a variable copies its value)`);
     }
@@ -125,6 +126,8 @@ interface OperationLimits {
   variableUses: ReadonlyMap<string, number>;
   /** The operation's declared variables: only they reach resolvers, and only they shape the cost. */
   declared: readonly string[];
+  /** The size in the document's text of each declared variable's default value. */
+  defaults: ReadonlyMap<string, number>;
   /** Complexity by the shape of the variables (list lengths and numbers count, strings do not). */
   complexity: Map<string, number>;
 }
@@ -137,8 +140,10 @@ function limitsOf(document: DocumentNode, operation: OperationDefinitionNode): O
   if (limits) return limits;
   const introspection = isIntrospectionOnly(operation);
   const measure = measureOperation(document, operation);
-  const declared = (operation.variableDefinitions ?? []).map((definition) => definition.variable.name.value);
-  limits = { refusal: refusalOf(measure, introspection), introspection, variableUses: measure.variableUses, declared, complexity: new Map() };
+  const definitions = operation.variableDefinitions ?? [];
+  const declared = definitions.map((definition) => definition.variable.name.value);
+  const defaults = new Map(definitions.filter((d) => d.defaultValue).map((d) => [d.variable.name.value, print(d.defaultValue!).length]));
+  limits = { refusal: refusalOf(measure, introspection), introspection, variableUses: measure.variableUses, declared, defaults, complexity: new Map() };
   measured.set(operation, limits);
   return limits;
 }
@@ -165,7 +170,7 @@ export function checkQueryLimits(schema: GraphQLSchema, document: DocumentNode, 
   const limits = limitsOf(document, operation);
   if (limits.refusal) throw tooComplex(limits.refusal);
   // Sized first (without recursion): what follows stringifies and coerces the values.
-  checkVariableBytes(limits.variableUses, variables);
+  checkVariableBytes(limits.variableUses, limits.defaults, variables);
   if (limits.introspection) return;
   const shape = shapeOf(limits.declared, variables);
   let complexity = shape === null ? undefined : limits.complexity.get(shape);
