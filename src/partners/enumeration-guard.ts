@@ -96,9 +96,9 @@ export class EnumerationGuard {
 
   /** Per stem set, the request's numbers not yet counted; null when there are none. */
   #newNumbers(principal: Principal, inputs: readonly unknown[], now: number): Map<string, Set<string>> | null {
-    // Keys without a partner (ADMIN, VIEWER) share one operators' count, since an ADMIN can mint
-    // keys (as the verification guard counts them). Partner ids (prt_…) never collide with it.
-    const subject = principal.partnerId ?? "operators";
+    // Keys without a partner share a count per role (an ADMIN can mint keys, as the verification
+    // guard counts them), so a VIEWER cannot spend the ADMINs' count. Partner ids (prt_…) never collide.
+    const subject = principal.partnerId ?? (principal.role === "ADMIN" ? "operators" : "viewers");
     const remembered = this.#remembered.get(subject);
     let asked: Map<string, Set<string>> | null = null;
     for (const input of inputs) {

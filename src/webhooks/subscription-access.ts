@@ -17,18 +17,27 @@ export function mayUseSubscription(principal: Principal, subscription: { partner
   return creatorScopes.split(",").every((scope) => scope === "" || principal.scopes.has(scope as Scope));
 }
 
-/** The subscriptions of the caller's partner (one of them with `id`) that the caller may use. */
+/** Why a subscription whose creating key was revoked receives nothing, as its owner reads it. */
+export const KEY_REVOKED_REASON = "the key that created it was revoked: resume it with a current key to receive events again";
+
+/**
+ * The subscriptions of the caller's partner (one of them with `id`) that the caller may use. One
+ * whose creating key was revoked reads DISABLED (it receives nothing: event-visibility.ts) until a
+ * current key resumes it.
+ */
 export function usableSubscriptions(db: HubDb, principal: Principal, id?: string): SubscriptionRow[] {
   const partnerId = principal.partnerId;
   if (!partnerId) return [];
   const partner = eq(webhookSubscriptions.partnerId, partnerId);
   return db
-    .select({ subscription: webhookSubscriptions, creatorScopes: apiKeys.scopes })
+    .select({ subscription: webhookSubscriptions, creatorScopes: apiKeys.scopes, creatorRevokedAt: apiKeys.revokedAt })
     .from(webhookSubscriptions)
     .innerJoin(apiKeys, eq(apiKeys.id, webhookSubscriptions.keyId))
     .where(id === undefined ? partner : and(partner, eq(webhookSubscriptions.id, id)))
     .orderBy(webhookSubscriptions.createdAt, webhookSubscriptions.id)
     .all()
     .filter((row) => mayUseSubscription(principal, row.subscription, row.creatorScopes))
-    .map((row) => row.subscription);
+    .map((row) =>
+      row.creatorRevokedAt && row.subscription.status === "ACTIVE" ? { ...row.subscription, status: "DISABLED", disabledReason: KEY_REVOKED_REASON } : row.subscription,
+    );
 }

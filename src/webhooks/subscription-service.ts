@@ -103,12 +103,12 @@ export class SubscriptionService {
   rotateSecret(principal: Principal, id: string): { subscription: SubscriptionView; secret: string } {
     const row = this.own(principal, id);
     const secret = generateWebhookSecret();
-    const updated = this.update(id, {
+    this.update(id, {
       secretSealed: this.box.seal(secret),
       previousSecretSealed: row.secretSealed,
       previousSecretUntil: new Date(this.now().getTime() + ROTATION_OVERLAP_MS).toISOString(),
     });
-    return { subscription: toSubscriptionView(updated), secret };
+    return { subscription: toSubscriptionView(this.own(principal, id)), secret };
   }
 
   pause(principal: Principal, id: string): SubscriptionView {
@@ -117,9 +117,10 @@ export class SubscriptionService {
     return toSubscriptionView(this.update(id, { status: "PAUSED" }));
   }
 
+  /** Re-enables a subscription; it reads with the resuming key from then on (how a rotated key takes over). */
   resume(principal: Principal, id: string): SubscriptionView {
     this.own(principal, id);
-    return toSubscriptionView(this.update(id, { status: "ACTIVE", disabledReason: null, failuresSinceSuccess: 0, lastSuccessAt: null }));
+    return toSubscriptionView(this.update(id, { status: "ACTIVE", disabledReason: null, failuresSinceSuccess: 0, lastSuccessAt: null, keyId: principal.keyId }));
   }
 
   delete(principal: Principal, id: string): boolean {

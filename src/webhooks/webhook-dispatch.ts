@@ -13,6 +13,9 @@ const PAGE = 1000;
 /** One test event per subscription in this long, one replay per subscription in this long. */
 export const TEST_EVENT_SPACING_MS = 10_000;
 export const REPLAY_SPACING_MS = 60_000;
+/** Per partner in those windows, over all its subscriptions (re-created ones included). */
+export const TEST_EVENTS_PER_PARTNER = 10;
+export const REPLAYS_PER_PARTNER = 3;
 
 async function enqueue<T>(work: () => Promise<T>): Promise<T> {
   try {
@@ -39,7 +42,7 @@ export class WebhookDispatch {
   async sendTestEvent(principal: Principal, subscriptionId: string): Promise<DeliveryRow> {
     const subscription = this.subscriptions.own(principal, subscriptionId);
     if (subscription.status !== "ACTIVE") throw new HubError("CONFLICT", `subscription is ${subscription.status}; resume it first`);
-    await this.claim(`test:${subscriptionId}`, TEST_EVENT_SPACING_MS, "a test event");
+    const slots = await this.claim("test", subscription.partnerId, subscriptionId, TEST_EVENT_SPACING_MS, TEST_EVENTS_PER_PARTNER, "test events");
     const testEventId = `test_${crypto.randomBytes(9).toString("base64url")}`;
     const testTime = this.now().toISOString();
     const row = this.db
@@ -49,7 +52,10 @@ export class WebhookDispatch {
       .get();
     await enqueue(() =>
       this.queues().addDeliveries("bulk", [{ jobId: `dlv-${subscriptionId}-${testEventId}`, data: { subscriptionId, sequence: null, testEventId, testTime } }]),
-    );
+    ).catch(async (error: unknown) => {
+      await this.release(slots);
+      throw error;
+    });
     return row;
   }
 
@@ -60,7 +66,17 @@ export class WebhookDispatch {
     if (!Number.isInteger(afterSequence) || afterSequence < 0) {
       throw new HubError("BAD_USER_INPUT", "afterSequence must be 0 or a sequence number", { field: "afterSequence" });
     }
-    await this.claim(`replay:${subscriptionId}`, REPLAY_SPACING_MS, "a replay");
+    const slots = await this.claim("replay", subscription.partnerId, subscriptionId, REPLAY_SPACING_MS, REPLAYS_PER_PARTNER, "replays");
+    const queued = await this.replayFrom(subscriptionId, afterSequence).catch(async (error: unknown) => {
+      await this.release(slots);
+      throw error;
+    });
+    // A replay that found nothing to send (a mistyped sequence) costs the partner no slot.
+    if (queued === 0) await this.release(slots);
+    return queued;
+  }
+
+  private async replayFrom(subscriptionId: string, afterSequence: number): Promise<number> {
     const replayId = crypto.randomBytes(6).toString("base64url");
     let after = afterSequence;
     let queued = 0;
@@ -79,13 +95,32 @@ export class WebhookDispatch {
     return queued;
   }
 
-  /** Takes the subscription's slot for `what` for `ms`, shared by every api process, or throws RATE_LIMITED. */
-  private async claim(slot: string, ms: number, what: string): Promise<void> {
+  /**
+   * Counts one `kind` request against the subscription (one per `ms`) and its partner (`perPartner`
+   * per `ms`), shared by every api process through Redis, or throws RATE_LIMITED. Returns the
+   * counters taken, to give back when nothing was queued.
+   */
+  private async claim(kind: string, partnerId: string, subscriptionId: string, ms: number, perPartner: number, what: string): Promise<string[]> {
     const queues = this.queues();
-    const key = `${queues.prefix}:dispatch:${slot}`;
-    const taken = await enqueue(() => queues.connection.set(key, "1", "PX", ms, "NX"));
-    if (taken === "OK") return;
-    const left = Math.max(1, await queues.connection.pttl(key).catch(() => ms));
-    throw new HubError("RATE_LIMITED", `${what} for this subscription was asked for moments ago; retry after ${Math.ceil(left / 1000)} s`, { retryAfterMs: left });
+    const keys = [`${queues.prefix}:dispatch:${kind}:${subscriptionId}`, `${queues.prefix}:dispatch:${kind}:partner:${partnerId}`];
+    const limits = [1, perPartner];
+    const counts = await enqueue(async () => {
+      const replies = await queues.connection.multi().incr(keys[0]).incr(keys[1]).exec();
+      const taken = [Number(replies?.[0]?.[1]), Number(replies?.[1]?.[1])];
+      // The window starts with its first request (no PEXPIRE NX: Redis 6 has none).
+      await Promise.all(taken.map((count, i) => (count === 1 ? queues.connection.pexpire(keys[i], ms) : null)));
+      return taken;
+    });
+    const over = counts.findIndex((count, i) => !(count <= limits[i]));
+    if (over === -1) return keys;
+    await this.release(keys);
+    const left = Math.max(1, await queues.connection.pttl(keys[over]).catch(() => ms));
+    const whose = over === 0 ? "this subscription" : "your subscriptions";
+    throw new HubError("RATE_LIMITED", `too many ${what} for ${whose} just now; retry after ${Math.ceil(left / 1000)} s`, { retryAfterMs: left });
+  }
+
+  /** Gives back what claim took (best effort: at worst the window ends). */
+  private async release(keys: readonly string[]): Promise<void> {
+    await Promise.all(keys.map((key) => this.queues().connection.decr(key).catch(() => undefined)));
   }
 }

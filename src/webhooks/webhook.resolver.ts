@@ -62,7 +62,7 @@ export class WebhookResolver {
   }
 
   @Authorized()
-  @Mutation(() => WebhookSubscription, { description: "Re-enable a paused or disabled subscription; then replay what it missed." })
+  @Mutation(() => WebhookSubscription, { description: "Re-enable a paused or disabled subscription (it then reads with the calling key: how a rotated key takes over one whose creating key was revoked); then replay what it missed." })
   resumeWebhookSubscription(@Ctx() ctx: HubContext, @Arg("id", () => ID, { description: "The subscription." }) id: string): WebhookSubscription {
     return ctx.services.subscriptions.resume(ctx.principal!, id);
   }

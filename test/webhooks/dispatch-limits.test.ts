@@ -52,4 +52,25 @@ describe("partner-requested deliveries", () => {
     expect(answer.errors?.map((e) => e.extensions.code)).toContain("RATE_LIMITED");
     expect((await waiting()) - before).toBe(30);
   });
+
+  it("count replays per partner too, so re-created subscriptions buy no more", async () => {
+    const { secret } = hub.partnerKey(["WEBHOOKS_MANAGE", "EVENTS_ALL"]);
+    const codes: string[] = [];
+    for (let round = 0; round < 5; round += 1) {
+      const sub = await subscribe(hub, secret, `http://127.0.0.1:9/hook${round}`, ["CARD_ISSUED"]);
+      const answer = await hub.gql(secret, `mutation { replayEvents(subscriptionId: "${sub.id}", afterSequence: 0) }`);
+      codes.push(answer.errors?.[0].extensions.code ?? "queued");
+      expect((await hub.gql(secret, `mutation { deleteWebhookSubscription(id: "${sub.id}") }`)).errors).toBeUndefined();
+    }
+    expect(codes).toEqual(["queued", "queued", "queued", "RATE_LIMITED", "RATE_LIMITED"]);
+  });
+
+  it("cost no slot when a replay finds nothing to send", async () => {
+    const { secret } = hub.partnerKey(["WEBHOOKS_MANAGE", "EVENTS_ALL"]);
+    const sub = await subscribe(hub, secret, "http://127.0.0.1:9/none", ["CARD_ISSUED"]);
+    for (let round = 0; round < 3; round += 1) {
+      expect((await hub.gql(secret, `mutation { replayEvents(subscriptionId: "${sub.id}", afterSequence: 999999) }`)).data.replayEvents).toBe(0);
+    }
+    expect((await hub.gql(secret, `mutation { replayEvents(subscriptionId: "${sub.id}", afterSequence: 0) }`)).data.replayEvents).toBeGreaterThan(0);
+  });
 });

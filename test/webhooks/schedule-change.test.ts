@@ -1,8 +1,7 @@
 /**
- * Found by an adversarial review: requireHubOptions (ed12574) compares a delivery job's attempts with the *running*
- * worker's WEBHOOK_RETRY_SCHEDULE. Retries queued under a longer schedule (before the operator
- * shortened it, or by an api process of the previous release during a rolling deploy) are refused
- * as "forged" on the next attempt: the partner never receives the event.
+ * Retries queued under a longer retry schedule (before the operator shortened it, or by an api
+ * process of the previous release during a rolling deploy) still run. Found by an adversarial
+ * review: the forged-options check refused them, and the partner never received the event.
  */
 import { afterAll, describe, expect, it } from "vitest";
 import { eventually, TestReceiver } from "../helpers/receiver.ts";
