@@ -1,4 +1,6 @@
 import { UnrecoverableError, type Job } from "bullmq";
+import { IMPORT_ID } from "../src/imports/import-files.ts";
+import { KEY_ID } from "../src/partners/api-keys.ts";
 import type { ConformanceJob, DeliverJob, FanoutJob, ImportJob } from "./queues.ts";
 
 /**
@@ -12,8 +14,6 @@ import type { ConformanceJob, DeliverJob, FanoutJob, ImportJob } from "./queues.
 const SUBSCRIPTION_ID = /^sub_[A-Za-z0-9_-]{1,40}$/;
 const TEST_EVENT_ID = /^test_[A-Za-z0-9_-]{12}$/;
 const RUN_ID = /^run_[A-Za-z0-9_-]{12}$/;
-const IMPORT_ID = /^imp_[A-Za-z0-9_-]{12}$/;
-const KEY_ID = /^key_[A-Za-z0-9_-]{12}$/;
 /** Date#toISOString's own form, which is how the hub writes every time it puts in a job. */
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 

@@ -97,7 +97,7 @@ function readPort(env: Env, name = "PORT", fallback = "4000"): number {
   return port;
 }
 
-function readOps(env: Env, host: string, port: number): HubConfig["ops"] {
+function readOps(env: Env, port: number): HubConfig["ops"] {
   const opsPort = env.OPS_PORT === undefined || env.OPS_PORT === "" ? null : readPort(env, "OPS_PORT");
   if (opsPort !== null && opsPort !== 0 && opsPort === port) throw new ConfigError(`OPS_PORT must differ from PORT, got "${env.OPS_PORT}"`);
   const token = env.METRICS_TOKEN;
@@ -233,7 +233,7 @@ export function loadConfig(env: Env = process.env): HubConfig {
     sourceUri: env.HUB_SOURCE_URI || `urn:fpr-hub:${host}:${port}`,
     queuePrefix: readPrefix(env),
     logLevel: readLogLevel(env),
-    ops: readOps(env, host, port),
+    ops: readOps(env, port),
     webhooks: {
       retryScheduleMs: readSchedule(env),
       timeoutMs: readInt(env, "WEBHOOK_TIMEOUT_MS", 10_000, 100, 60_000),

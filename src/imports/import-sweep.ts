@@ -1,9 +1,9 @@
 import fs from "node:fs";
 import path from "node:path";
 import type { HubQueues } from "../../jobs/queues.ts";
-import { importsDir } from "./import-files.ts";
+import { IMPORT_ID, importsDir } from "./import-files.ts";
 
-const FILE_NAME = /^(imp_[A-Za-z0-9_-]{12})\.(ndjson|csv|rejects\.ndjson)(\.part)?$/;
+const FILE_NAME = new RegExp(`^(${IMPORT_ID.source.slice(1, -1)})\\.(ndjson|csv|rejects\\.ndjson)(\\.part)?$`);
 /** An upload still being received (`.part`) that has not grown for this long was abandoned. */
 export const STALLED_UPLOAD_MS = 60 * 60 * 1000;
 /** A received upload is renamed, then its job is added: give that a moment before calling it orphaned. */

@@ -59,11 +59,10 @@ function requireScopes(role: Role, scopes: readonly string[] | null | undefined,
   return SCOPES.filter((scope) => scopes.includes(scope));
 }
 
-/** A key creates keys of its own role only, unless it is an ADMIN key (which manages every role). */
 /**
- * Who may create a key of `role` through the API. ISSUER keys write the register, which only the
- * authority does: they are created by the operator on the hub's machine (CLI), never through the
- * API, so an ADMIN key cannot mint its way to the register.
+ * Who may create a key of `role` through the API: a key its own role, an ADMIN key any role but
+ * ISSUER. ISSUER keys write the register, which only the authority does: the operator creates them
+ * on the hub's machine (CLI), so an ADMIN key cannot mint its way to the register.
  */
 function requireRole(role: Role, granter: Principal | undefined): void {
   if (granter && role === "ISSUER") {
@@ -73,6 +72,9 @@ function requireRole(role: Role, granter: Principal | undefined): void {
     throw new HubError("FORBIDDEN", `a ${granter.role} key cannot create ${role} keys`, { field: "role" });
   }
 }
+
+/** The shape of a key id as create() mints it (`key_` + 12 base64url characters). */
+export const KEY_ID = /^key_[A-Za-z0-9_-]{12}$/;
 
 /** API keys: random secrets shown once, stored as SHA-256 digests, revocable at once. */
 export class ApiKeyService {

@@ -4,7 +4,7 @@ import { cardNumberStem } from "../cards/card-number-stem.ts";
 import { HubError } from "../errors.ts";
 import type { AuditKind, AuditLog } from "./audit-log.ts";
 import { EnumerationScript, type StemBatch } from "./enumeration-script.ts";
-import type { Principal } from "./roles.ts";
+import { guessingGroup, type Principal } from "./roles.ts";
 
 /** New numbers of one stem a process answers without asking Redis (per flush), until the stem is known to be busy. */
 const FREE_PER_STEM = 2;
@@ -96,9 +96,7 @@ export class EnumerationGuard {
 
   /** Per stem set, the request's numbers not yet counted; null when there are none. */
   #newNumbers(principal: Principal, inputs: readonly unknown[], now: number): Map<string, Set<string>> | null {
-    // Keys without a partner share a count per role (an ADMIN can mint keys, as the verification
-    // guard counts them), so a VIEWER cannot spend the ADMINs' count. Partner ids (prt_…) never collide.
-    const subject = principal.partnerId ?? (principal.role === "ADMIN" ? "operators" : "viewers");
+    const subject = guessingGroup(principal);
     const remembered = this.#remembered.get(subject);
     let asked: Map<string, Set<string>> | null = null;
     for (const input of inputs) {

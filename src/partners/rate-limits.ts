@@ -3,7 +3,7 @@ import type { HubConfig } from "../config.ts";
 import { HubError } from "../errors.ts";
 import { LeasedLimit, LimitReached } from "./leased-limit.ts";
 import { MissLedger, type Reservation } from "./miss-ledger.ts";
-import type { Principal } from "./roles.ts";
+import { guessingGroup, type Principal } from "./roles.ts";
 
 export type LimitedAction = "check" | "verify";
 export type { Reservation } from "./miss-ledger.ts";
@@ -13,15 +13,10 @@ function limited(waitMs: number, what: string): never {
   throw new HubError("RATE_LIMITED", `${what}; retry after ${Math.ceil(retryAfterMs / 1000)} s`, { retryAfterMs });
 }
 
-/**
- * Whose misses an attempt counts against: the key's, and its partner's (all the partner's keys
- * together). Keys without a partner (ADMIN) share one operators' count, since an ADMIN can mint
- * keys at will and per-key counts alone would give each new key fresh guesses.
- */
+/** Whose misses an attempt counts against: the key's, and its group's (guessingGroup). */
 function missSubjects(principal: Principal, numberDigest: string): { subjects: string[]; names: string[] } {
-  const group = principal.partnerId ? `partner:${principal.partnerId}` : "operators";
   return {
-    subjects: [`key:${principal.keyId}:${numberDigest}`, `${group}:${numberDigest}`],
+    subjects: [`key:${principal.keyId}:${numberDigest}`, `${guessingGroup(principal)}:${numberDigest}`],
     names: ["this key", principal.partnerId ? "this partner's keys" : "keys without a partner"],
   };
 }

@@ -20,6 +20,15 @@ export interface Principal {
   partnerId: string | null;
 }
 
+/**
+ * Whose guesses count together (verification misses, numbers of one stem): a partner's keys, or
+ * the keys of one role without a partner. An ADMIN can mint keys at will, so per-key counts alone
+ * would give each new key fresh guesses; a VIEWER cannot spend the ADMINs' count.
+ */
+export function guessingGroup(principal: Principal): string {
+  return principal.partnerId ? `partner:${principal.partnerId}` : `operators:${principal.role}`;
+}
+
 export function hasScope(principal: Principal | null, scope: Scope): boolean {
   return principal?.scopes.has(scope) ?? false;
 }
