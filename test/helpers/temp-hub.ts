@@ -1,5 +1,3 @@
-import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { loadConfig, type HubConfig } from "../../src/config.ts";
 import { openDatabase } from "../../src/db/client.ts";
@@ -12,9 +10,8 @@ import { Digester } from "../../src/hub-secret.ts";
 
 export const TEST_SECRET = "test-secret-test-secret-test-secret-0123";
 
-export function tempDir(prefix = "fpr-hub-test-"): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-}
+export { tempDir } from "./temp-dir.ts";
+import { tempDir } from "./temp-dir.ts";
 
 /** A clock tests can move. */
 export class TestClock {
