@@ -8,6 +8,7 @@ import { RateLimits } from "./partners/rate-limits.ts";
 import { findOrStartRedis, type RedisHandle } from "./redis/find-redis.ts";
 import { createLogger, type Logger } from "./http/logger.ts";
 import { HubMetrics } from "./http/metrics.ts";
+import { HealthChecks } from "./health/health-checks.ts";
 
 export type { Logger } from "./http/logger.ts";
 export { openServices };
@@ -22,6 +23,8 @@ export interface HubRuntime {
   relay: OutboxRelay;
   log: Logger;
   metrics: HubMetrics;
+  /** What is wrong right now, as /readyz reports it. */
+  health: HealthChecks;
   close(): Promise<void>;
 }
 
@@ -41,6 +44,7 @@ function waitForReady(connection: ReturnType<typeof producerConnection>, timeout
 
 export async function openRuntime(config: HubConfig, options: { log?: Logger; now?: () => Date } = {}): Promise<HubRuntime> {
   const log = options.log ?? createLogger(config.logLevel);
+  const health = new HealthChecks(log);
   const redis = await findOrStartRedis({ redisUrl: config.redisUrl, dataDir: config.dataDir, log: (msg) => log({ level: "info", msg }) });
   const services = openServices(config, options.now);
   const connection = producerConnection(redis.url);
@@ -66,6 +70,7 @@ export async function openRuntime(config: HubConfig, options: { log?: Logger; no
     relay,
     log,
     metrics,
+    health,
     async close() {
       services.register.afterEventsCommitted = null;
       await services.enumeration?.close();

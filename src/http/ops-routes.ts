@@ -14,7 +14,7 @@ import type { HubConfig } from "../config.ts";
 import type { HubRuntime } from "../runtime.ts";
 import { listen, sendError, sendJson, type RouteHandler } from "./server.ts";
 
-function isReady(runtime: HubRuntime): boolean {
+function databaseAnswers(runtime: HubRuntime): boolean {
   try {
     runtime.services.db.get(sql`SELECT 1`);
     return true;
@@ -23,11 +23,23 @@ function isReady(runtime: HubRuntime): boolean {
   }
 }
 
-/** /healthz (the process answers) and /readyz (the database answers; Redis down only degrades). */
+/** The /readyz answer: 503 on any problem; codes only (src/health/health-checks.ts), never details. */
+function readiness(runtime: HubRuntime): { status: number; body: Record<string, unknown> } {
+  const problems = runtime.health.codes("problem");
+  if (!databaseAnswers(runtime)) problems.unshift("database-unavailable");
+  const warnings = runtime.health.codes("warning");
+  const listed = { ...(problems.length > 0 ? { problems } : {}), ...(warnings.length > 0 ? { warnings } : {}) };
+  return problems.length > 0 ? { status: 503, body: { status: "not ready", ...listed } } : { status: 200, body: { status: "ready", ...listed } };
+}
+
+/** /healthz (the process answers) and /readyz (the database answers and nothing reports a problem). */
 export function healthRoutes(runtime: HubRuntime): Record<string, RouteHandler> {
   return {
     "/healthz": (_req, res) => sendJson(res, 200, { status: "ok" }),
-    "/readyz": (_req, res) => (isReady(runtime) ? sendJson(res, 200, { status: "ready" }) : sendJson(res, 503, { status: "not ready" })),
+    "/readyz": (_req, res) => {
+      const { status, body } = readiness(runtime);
+      sendJson(res, status, body);
+    },
   };
 }
 
