@@ -1,6 +1,7 @@
 import "reflect-metadata";
 import { Command, CommanderError, Option } from "commander";
 import { ConfigError, loadConfig } from "./config.ts";
+import { asStorageUnavailable } from "./db/storage-errors.ts";
 import { isHubError } from "./errors.ts";
 import { RedisUnavailableError } from "./redis/find-redis.ts";
 import { printBanner } from "./cli/banner.ts";
@@ -124,7 +125,8 @@ function buildProgram(): Command {
 }
 
 /** One-line reason and a non-zero exit for every failure the operator can act on. */
-function fail(error: unknown): never {
+function fail(thrown: unknown): never {
+  const error = asStorageUnavailable(thrown); // disk full, database busy: say so, without the SQL
   if (error instanceof CommanderError) process.exit(error.exitCode);
   if (isHubError(error) || error instanceof ConfigError || error instanceof RedisUnavailableError) {
     process.stderr.write(`fpr-hub: ${error.message}\n`);

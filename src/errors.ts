@@ -12,6 +12,8 @@ export const ERROR_CODES = [
   "CONFLICT",
   "RATE_LIMITED",
   "QUERY_TOO_COMPLEX",
+  /** Storage is briefly unable to write (disk full, database busy): retry after `extensions.retryAfterMs`. */
+  "SERVICE_UNAVAILABLE",
   "INTERNAL_SERVER_ERROR",
 ] as const;
 

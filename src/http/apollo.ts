@@ -4,7 +4,7 @@ import { ApolloServerPluginCacheControlDisabled } from "@apollo/server/plugin/di
 import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import { ApolloServerPluginUsageReportingDisabled } from "@apollo/server/plugin/disabled";
 import type { HubContext } from "./context.ts";
-import { formatHubError, hubErrorFormatter } from "./error-mapping.ts";
+import { formatHubError, hubErrorFormatter, unavailableHttpOf } from "./error-mapping.ts";
 import { checkQueryLimits, QUERY_LIMITS } from "./query-limits.ts";
 import { buildHubSchema } from "./schema.ts";
 
@@ -23,8 +23,15 @@ function hubPlugin(schema: GraphQLSchema, log: Logger): ApolloServerPlugin<HubCo
     async willSendResponse({ response, contextValue }) {
       // The caller gets the request id in masked errors too, to quote when reporting them.
       if (response.body.kind !== "single" || !response.body.singleResult.errors) return;
-      for (const error of response.body.singleResult.errors) {
+      const { errors, data } = response.body.singleResult;
+      for (const error of errors) {
         if (error.extensions?.code === "INTERNAL_SERVER_ERROR") (error.extensions as Record<string, unknown>).requestId = contextValue.requestId;
+      }
+      // Storage briefly unavailable: say when to retry (and 503 when nothing was answered).
+      const unavailable = unavailableHttpOf(errors, data !== null && data !== undefined);
+      if (unavailable) {
+        response.http.headers.set("retry-after", unavailable.retryAfter);
+        if (unavailable.status) response.http.status = unavailable.status;
       }
     },
     async didEncounterErrors({ errors, contextValue }) {

@@ -1,6 +1,7 @@
 import { unwrapResolverError } from "@apollo/server/errors";
 import type { GraphQLFormattedError } from "graphql";
-import { ERROR_CODES, isHubError, type ErrorCode } from "../errors.ts";
+import { storageTroubleOf, storageUnavailable } from "../db/storage-errors.ts";
+import { ERROR_CODES, HubError, isHubError, type ErrorCode } from "../errors.ts";
 
 /** Apollo's own request-level codes that mean "your request is wrong". */
 const CALLER_MISTAKES = new Set([
@@ -54,6 +55,12 @@ export function formatHubError(formatted: GraphQLFormattedError, error: unknown,
   if (isHubError(original)) {
     return { message: original.message, ...where, extensions: { ...original.extensions, code: original.code } };
   }
+  // Disk full, database busy: the caller may retry (the message names the trouble, never the SQL).
+  const trouble = storageTroubleOf(error);
+  if (trouble) {
+    const unavailable = storageUnavailable(trouble);
+    return { message: unavailable.message, ...where, extensions: { ...unavailable.extensions, code: unavailable.code } };
+  }
   const code = String(formatted.extensions?.code ?? "");
   if ((code === "GRAPHQL_PARSE_FAILED" && PARSER_LIMIT.test(formatted.message)) || (code === "GRAPHQL_VALIDATION_FAILED" && VALIDATION_ABORTED.test(formatted.message))) {
     return { message: formatted.message, ...where, extensions: { code: "QUERY_TOO_COMPLEX" satisfies ErrorCode } };
@@ -73,4 +80,46 @@ export function formatHubError(formatted: GraphQLFormattedError, error: unknown,
 /** formatHubError bound to the deployment's options, for Apollo's formatError. */
 export function hubErrorFormatter(options: ErrorMappingOptions): (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError {
   return (formatted, error) => formatHubError(formatted, error, options);
+}
+
+/** The HTTP status of each code, for the plain REST routes (GraphQL answers 200 unless it has no data, see below). */
+export const HTTP_STATUS: Record<ErrorCode, number> = {
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  BAD_USER_INPUT: 400,
+  INVALID_CARD_NUMBER: 400,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  RATE_LIMITED: 429,
+  QUERY_TOO_COMPLEX: 400,
+  SERVICE_UNAVAILABLE: 503,
+  INTERNAL_SERVER_ERROR: 500,
+};
+
+/** `Retry-After` (whole seconds, at least 1) for an error's `extensions.retryAfterMs`, or null. */
+export function retryAfterHeader(extensions: Record<string, unknown> | undefined): string | null {
+  const ms = extensions?.retryAfterMs;
+  return typeof ms === "number" && Number.isFinite(ms) && ms >= 0 ? String(Math.max(1, Math.ceil(ms / 1000))) : null;
+}
+
+/**
+ * A REST route's HubError for what it caught: a HubError as it is, a transient storage error as
+ * SERVICE_UNAVAILABLE, null for anything else (the route answers 500 and logs it).
+ */
+export function restErrorOf(error: unknown): HubError | null {
+  if (isHubError(error)) return error;
+  const trouble = storageTroubleOf(error);
+  return trouble ? storageUnavailable(trouble) : null;
+}
+
+/**
+ * The HTTP side of a GraphQL answer whose errors include SERVICE_UNAVAILABLE: a Retry-After
+ * header, and 503 when the operation produced no data at all (a failed mutation); an answer with
+ * partial data stays 200, as GraphQL over HTTP wants.
+ */
+export function unavailableHttpOf(errors: readonly GraphQLFormattedError[], hasData: boolean): { status: number | null; retryAfter: string } | null {
+  const unavailable = errors.filter((error) => error.extensions?.code === ("SERVICE_UNAVAILABLE" satisfies ErrorCode));
+  if (unavailable.length === 0) return null;
+  const seconds = Math.max(...unavailable.map((error) => Number(retryAfterHeader(error.extensions) ?? 1)));
+  return { status: hasData ? null : HTTP_STATUS.SERVICE_UNAVAILABLE, retryAfter: String(seconds) };
 }

@@ -12,7 +12,7 @@ import http from "node:http";
 import { sql } from "drizzle-orm";
 import type { HubConfig } from "../config.ts";
 import type { HubRuntime } from "../runtime.ts";
-import { listen, sendError, sendJson, type RouteHandler } from "./server.ts";
+import { listen, sendError, sendFailure, sendJson, type RouteHandler } from "./server.ts";
 
 function databaseAnswers(runtime: HubRuntime): boolean {
   try {
@@ -91,6 +91,7 @@ export async function startOpsListener(runtime: HubRuntime, metrics: RouteHandle
     const route = req.method === "GET" || req.method === "HEAD" ? routes[(req.url ?? "/").split("?")[0]] : undefined;
     if (!route) return sendError(res, 404, "NOT_FOUND", "the operations listener serves GET /metrics, /healthz and /readyz");
     Promise.resolve(route(req, res, requestId)).catch((error: unknown) => {
+      if (!res.headersSent && sendFailure(res, error)) return;
       runtime.log({ level: "error", msg: "operations request failed", requestId, error: String(error) });
       if (!res.headersSent) sendError(res, 500, "INTERNAL_SERVER_ERROR", "internal error");
       else res.destroy();

@@ -4,6 +4,7 @@ import type { AddressInfo } from "node:net";
 import { HeaderMap, type ApolloServer } from "@apollo/server";
 import type { HubServices } from "../hub-services.ts";
 import { buildContext, type HubContext } from "./context.ts";
+import { HTTP_STATUS, restErrorOf, retryAfterHeader } from "./error-mapping.ts";
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -17,6 +18,21 @@ function sendJson(res: http.ServerResponse, status: number, body: unknown): void
 
 function sendError(res: http.ServerResponse, status: number, code: string, message: string): void {
   sendJson(res, status, { errors: [{ message, extensions: { code } }] });
+}
+
+/**
+ * A route's answer for what it threw: a HubError (or a transient storage error, as
+ * SERVICE_UNAVAILABLE with Retry-After) by its code's status; false for anything else, which the
+ * caller logs and answers as internal.
+ */
+function sendFailure(res: http.ServerResponse, error: unknown, statusOf: (code: keyof typeof HTTP_STATUS) => number = (code) => HTTP_STATUS[code]): boolean {
+  const failure = restErrorOf(error);
+  if (!failure) return false;
+  const retryAfter = retryAfterHeader(failure.extensions);
+  if (retryAfter) res.setHeader("retry-after", retryAfter);
+  const extensions = { ...failure.extensions, code: failure.code };
+  sendJson(res, statusOf(failure.code), { errors: [{ message: failure.message, extensions }] });
+  return true;
 }
 
 class BodyTooLarge extends Error {}
@@ -136,6 +152,7 @@ export function createHttpServer(options: HttpServerOptions): http.Server {
       return;
     }
     Promise.resolve(route(req, res, requestId)).catch((error: unknown) => {
+      if (!res.headersSent && sendFailure(res, error)) return;
       options.log({ level: "error", msg: "request failed", requestId, error: String(error) });
       if (!res.headersSent) sendError(res, 500, "INTERNAL_SERVER_ERROR", "internal error");
       else res.destroy();
@@ -159,4 +176,4 @@ export function listen(server: http.Server, port: number, host: string): Promise
   });
 }
 
-export { sendError, sendJson };
+export { sendError, sendFailure, sendJson };

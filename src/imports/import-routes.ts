@@ -2,9 +2,10 @@ import fs from "node:fs";
 import type http from "node:http";
 import { pipeline } from "node:stream/promises";
 import type { HubRuntime } from "../runtime.ts";
-import { HubError, isHubError } from "../errors.ts";
+import { HubError, type ErrorCode } from "../errors.ts";
 import { buildContext } from "../http/context.ts";
-import { sendError, sendJson, type RouteHandler } from "../http/server.ts";
+import { HTTP_STATUS, restErrorOf } from "../http/error-mapping.ts";
+import { sendFailure, sendJson, type RouteHandler } from "../http/server.ts";
 import { requireAccess } from "../partners/access-rules.ts";
 import type { Principal } from "../partners/roles.ts";
 import { isImportId, rejectsFileOf } from "./import-files.ts";
@@ -12,7 +13,8 @@ import { shownFailure } from "./import-failures.ts";
 import { ImportQuota } from "./import-quota.ts";
 import { acceptUpload, UploadRefusal } from "./import-uploads.ts";
 
-const STATUS: Record<string, number> = { UNAUTHENTICATED: 401, FORBIDDEN: 403, NOT_FOUND: 404, BAD_USER_INPUT: 400, RATE_LIMITED: 429, INTERNAL_SERVER_ERROR: 503 };
+/** The shared mapping; an internal refusal here is the queue being out of reach (503). */
+const STATUS: Record<ErrorCode, number> = { ...HTTP_STATUS, INTERNAL_SERVER_ERROR: 503 };
 
 function authorize(runtime: HubRuntime, req: http.IncomingMessage, rule: string): Principal {
   const ctx = buildContext(runtime.services, req.headers.authorization, "");
@@ -67,10 +69,11 @@ export function importRoutes(runtime: HubRuntime): Record<string, RouteHandler> 
         throw new HubError("NOT_FOUND", "use POST /imports, GET /imports/<id> or GET /imports/<id>/rejects");
       }
     } catch (error) {
-      if (!isHubError(error)) throw error;
+      const failure = restErrorOf(error);
+      if (!failure) throw error;
       if (!req.complete) res.setHeader("connection", "close");
       req.resume();
-      sendError(res, error instanceof UploadRefusal ? error.status : (STATUS[error.code] ?? 400), error.code, error.message);
+      sendFailure(res, failure, (code) => (failure instanceof UploadRefusal ? failure.status : STATUS[code]));
     }
   };
   return { "/imports": handle, "/imports/*": handle };
