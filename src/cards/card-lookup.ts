@@ -67,6 +67,7 @@ export class CardLookup {
         field: "numbers",
       });
     }
+    this.audit?.requireRoom(inputs.length); // the batch is answered (and audited) whole, or refused
     const parses = inputs.map((input) => parseCardNumber(input));
     const wanted = [...new Set(parses.filter((p) => p.valid).map((p) => p.normalized!))];
     const found = this.queries.instancesOfMany(wanted);

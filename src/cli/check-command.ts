@@ -9,7 +9,8 @@ export function runCheck(services: HubServices, number: string, opts: { issueCou
     issueCount = Number(opts.issueCount);
   }
   const check = services.lookup.checkCard(number, issueCount, { canReadLineage: true });
-  services.audit.flush(); // operators' checks are audited too; this process exits right after
+  // Operators' checks are audited too; this process exits right after, so an unwritten record refuses the answer.
+  services.audit.flushOrRefuse();
   if (opts.json) {
     console.log(JSON.stringify(check, null, 2));
     return;

@@ -2,6 +2,7 @@ import crypto from "node:crypto";
 import { and, eq, isNull, lt, or } from "drizzle-orm";
 import type { HubDb } from "../db/client.ts";
 import { auditLog, partners } from "../db/schema.ts";
+import { NO_STORAGE_REPORTER, storageTroubleOf, storageUnavailable, type StorageReporter, type StorageTrouble } from "../db/storage-errors.ts";
 import type { Digester } from "../hub-secret.ts";
 
 /** A check, a verification, or a number added to / removed from a watchlist. */
@@ -20,7 +21,18 @@ export interface AuditEntry {
 type AuditRow = typeof auditLog.$inferInsert;
 
 const FLUSH_MS = 250;
-const MAX_BUFFER = 5000;
+/** Records per transaction; a lookup flushes at once when this many wait (while writes work). */
+const FLUSH_CHUNK = 5000;
+const RETRY_CHUNK = 100;
+/** Records held in memory while storage cannot take them (about 500 bytes each); past this, checks are refused. */
+export const MAX_PENDING_AUDIT = 100_000;
+
+export interface AuditLogOptions {
+  /** Told how each flush went (the storage monitor). */
+  storage?: StorageReporter;
+  maxPending?: number;
+}
+
 /** Results that mean the number exists on the register (evidence a partner handles V2023 numbers). */
 const EXISTING = new Set(["VALID", "EXPIRED", "SUPERSEDED", "REPORTED_LOST", "REVOKED", "HOLDER_INACTIVE", "MATCH", "NO_MATCH", "CARD_NOT_VALID"]);
 
@@ -28,9 +40,20 @@ const EXISTING = new Set(["VALID", "EXPIRED", "SUPERSEDED", "REPORTED_LOST", "RE
  * The audit trail. Checks are buffered and written in one transaction every 250 ms (or sooner
  * when the buffer fills), so auditing adds no write to a lookup; verifications are written at
  * once. Ids are made here, so a buffered record has its id before it is written.
+ *
+ * Every answered check is audited, and storage trouble does not change that: a flush that fails
+ * (disk full, database busy) keeps the records, oldest first, and the next tick tries again, so
+ * checks are still answered while the disk is full and their records are written once space comes
+ * back. Only when MAX_PENDING_AUDIT records wait does a check get SERVICE_UNAVAILABLE instead of
+ * an answer nobody could audit: records are refused, never dropped. A flush never throws (it runs
+ * on a timer, where a throw would end the process).
  */
 export class AuditLog {
   #buffer: AuditRow[] = [];
+  /** The trouble of the last failed flush, until one succeeds. */
+  #failing: StorageTrouble | "other" | null = null;
+  readonly #storage: StorageReporter;
+  readonly #maxPending: number;
   readonly #insert;
   /** Ids are a random per-process prefix and a counter: unique without a random draw per record. */
   readonly #idPrefix = `aud_${crypto.randomBytes(8).toString("base64url")}`;
@@ -43,7 +66,10 @@ export class AuditLog {
     private readonly db: HubDb,
     private readonly digester: Digester,
     private readonly now: () => Date = () => new Date(),
+    options: AuditLogOptions = {},
   ) {
+    this.#storage = options.storage ?? NO_STORAGE_REPORTER;
+    this.#maxPending = options.maxPending ?? MAX_PENDING_AUDIT;
     this.#insert = db.$client.prepare(
       "INSERT INTO audit_log (id, at, kind, key_id, partner_id, number_digest, version, result) VALUES (@id, @at, @kind, @keyId, @partnerId, @numberDigest, @version, @result)",
     );
@@ -64,31 +90,73 @@ export class AuditLog {
     };
   }
 
+  /** Records waiting to be written. */
+  get pendingCount(): number {
+    return this.#buffer.length;
+  }
+
+  /**
+   * Refuses (SERVICE_UNAVAILABLE) when `count` more records cannot be held: storage has been
+   * failing long enough to fill the buffer. Call before answering a batch, so it is refused whole.
+   */
+  requireRoom(count: number): void {
+    if (this.#buffer.length === 0 || this.#buffer.length + count <= this.#maxPending) return;
+    // While writes work the buffer never gets here; while they fail, the timer retries (not every caller).
+    if (this.#failing === null && this.flush()) return;
+    throw this.#unavailable();
+  }
+
+  /** Writes everything buffered, or throws SERVICE_UNAVAILABLE: for a process about to exit, which cannot keep them. */
+  flushOrRefuse(): void {
+    if (!this.flush()) throw this.#unavailable();
+  }
+
+  #unavailable(): Error {
+    return storageUnavailable(this.#failing === null || this.#failing === "other" ? "io-error" : this.#failing);
+  }
+
   /** Buffers a record; returns its id. */
   record(entry: AuditEntry): string {
-    this.onRecord?.(entry);
+    this.requireRoom(1);
     const row = this.toRow(entry);
     this.#buffer.push(row);
-    if (this.#buffer.length >= MAX_BUFFER) this.flush();
+    this.onRecord?.(entry);
+    if (this.#buffer.length >= FLUSH_CHUNK && this.#failing === null) this.flush();
     return row.id;
   }
 
-  /** Writes a record at once (with anything buffered); returns its id. */
+  /** Writes a record at once (with anything buffered); returns its id. If storage fails, it waits in the buffer. */
   recordNow(entry: AuditEntry): string {
     const id = this.record(entry);
     this.flush();
     return id;
   }
 
-  flush(): void {
-    // A closed database (shutdown) keeps nothing more; the records still buffered are dropped.
-    if (this.#buffer.length === 0 || !this.db.$client.open) return;
-    const rows = this.#buffer;
-    this.#buffer = [];
-    this.db.$client.transaction(() => {
-      for (const row of rows) this.#insert.run(row);
-      this.markObserved(rows);
-    })();
+  /** Writes what is buffered, oldest first, a chunk per transaction. True when nothing is left; never throws. */
+  flush(): boolean {
+    // A closed database (shutdown) takes nothing more: close() reports what is left.
+    if (this.#buffer.length === 0) return true;
+    if (!this.db.$client.open) return false;
+    // While failing, each tick first tries a few records rather than a whole chunk of work in vain.
+    let chunk = this.#failing === null ? FLUSH_CHUNK : RETRY_CHUNK;
+    while (this.#buffer.length > 0) {
+      const rows = this.#buffer.slice(0, chunk);
+      try {
+        this.db.$client.transaction(() => {
+          for (const row of rows) this.#insert.run(row);
+          this.markObserved(rows);
+        })();
+      } catch (error) {
+        this.#failing = storageTroubleOf(error) ?? "other";
+        this.#storage.recordStorageError("audit", error, { pending: `${this.#buffer.length} audit records` });
+        return false;
+      }
+      this.#buffer.splice(0, rows.length);
+      chunk = FLUSH_CHUNK;
+    }
+    this.#failing = null;
+    this.#storage.recordStorageOk("audit");
+    return true;
   }
 
   /** Partners that checked an existing V2023 number: the "observed" evidence of adaptation. */
@@ -115,7 +183,7 @@ export class AuditLog {
 
   close(): void {
     clearInterval(this.#timer);
-    this.flush();
+    if (!this.flush()) this.#storage.recordStorageLoss("audit", `${this.#buffer.length} audit records`);
   }
 }
 

@@ -35,6 +35,7 @@ export class Watchlist {
     }
     const parsed = numbers.map((number) => requireCardNumber(number, "numbers"));
     const result = kind === "WATCH" ? "WATCHED" : "UNWATCHED";
+    this.audit?.requireRoom(parsed.length);
     for (const { normalized, version } of parsed) {
       this.audit?.record({ kind, keyId: watcher.keyId, partnerId: watcher.partnerId, number: normalized, version, result });
     }
