@@ -1,9 +1,11 @@
 import crypto from "node:crypto";
 import type { Statement } from "better-sqlite3";
-import { eq, sql } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import type { HubDb } from "../db/client.ts";
 import { apiKeys, partners } from "../db/schema.ts";
+import type { StorageReporter } from "../db/storage-errors.ts";
 import { HubError } from "../errors.ts";
+import { KeyUseLog } from "./key-use.ts";
 import { ROLE_SCOPES, ROLES, SCOPES, type Principal, type Role, type Scope } from "./roles.ts";
 
 export interface ApiKeyView {
@@ -25,7 +27,7 @@ const PREFIX_LENGTH = 12;
  */
 export const PRINCIPAL_CACHE_MS = 1_000;
 const PRINCIPAL_CACHE_SIZE = 10_000;
-/** lastUsedAt is refreshed at most this often per key, so lookups do not write on every request. */
+/** lastUsedAt is refreshed at most this often per key (written off the request path, see key-use.ts). */
 const LAST_USED_RESOLUTION_MS = 60_000;
 
 function digestSecret(secret: string): string {
@@ -35,8 +37,9 @@ function digestSecret(secret: string): string {
 type KeyRow = typeof apiKeys.$inferSelect;
 type AuthRow = Pick<KeyRow, "id" | "partnerId" | "role" | "scopes" | "lastUsedAt" | "revokedAt">;
 
-function toView(row: KeyRow): ApiKeyView {
-  return { ...row, role: row.role as Role, scopes: row.scopes ? (row.scopes.split(",") as Scope[]) : [] };
+function toView(row: KeyRow, pendingUse: string | undefined): ApiKeyView {
+  const lastUsedAt = pendingUse && (!row.lastUsedAt || pendingUse > row.lastUsedAt) ? pendingUse : row.lastUsedAt;
+  return { ...row, lastUsedAt, role: row.role as Role, scopes: row.scopes ? (row.scopes.split(",") as Scope[]) : [] };
 }
 
 /**
@@ -79,23 +82,21 @@ export const KEY_ID = /^key_[A-Za-z0-9_-]{12}$/;
 /** API keys: random secrets shown once, stored as SHA-256 digests, revocable at once. */
 export class ApiKeyService {
   readonly #byDigest: Statement<[string], AuthRow>;
-  readonly #touch;
+  /** Uses noted by authenticate(), written in batches: a request never writes. */
+  readonly #uses: KeyUseLog;
   /** Recently authenticated secrets (only known, unrevoked ones): every request authenticates. */
   readonly #recent = new Map<string, { principal: Principal; until: number }>();
 
   constructor(
     private readonly db: HubDb,
     private readonly now: () => Date = () => new Date(),
+    storage?: StorageReporter,
   ) {
     // Raw statement: every request authenticates, and drizzle's row mapping cost more than the query.
     this.#byDigest = db.$client.prepare<[string], AuthRow>(
       "SELECT id, partner_id AS partnerId, role, scopes, last_used_at AS lastUsedAt, revoked_at AS revokedAt FROM api_keys WHERE secret_digest = ?",
     );
-    this.#touch = db
-      .update(apiKeys)
-      .set({ lastUsedAt: sql`${sql.placeholder("at")}` })
-      .where(eq(apiKeys.id, sql.placeholder("id")))
-      .prepare();
+    this.#uses = new KeyUseLog(db, storage);
   }
 
   /**
@@ -130,7 +131,7 @@ export class ApiKeyService {
       })
       .returning()
       .get();
-    return { apiKey: toView(row), secret };
+    return { apiKey: toView(row, undefined), secret };
   }
 
   /** The caller behind a bearer secret, or null when it is unknown or revoked. */
@@ -152,7 +153,7 @@ export class ApiKeyService {
     if (!row || row.revokedAt) return null;
     const now = this.now();
     if (!row.lastUsedAt || now.getTime() - Date.parse(row.lastUsedAt) > LAST_USED_RESOLUTION_MS) {
-      this.#touch.run({ at: now.toISOString(), id: row.id });
+      this.#uses.note(row.id, now.toISOString());
     }
     return {
       keyId: row.id,
@@ -166,18 +167,27 @@ export class ApiKeyService {
     const row = this.db.select().from(apiKeys).where(eq(apiKeys.id, id)).get();
     if (!row) throw new HubError("NOT_FOUND", `API key ${id} does not exist`);
     for (const [secret, { principal }] of this.#recent) if (principal.keyId === id) this.#recent.delete(secret);
-    if (row.revokedAt) return toView(row);
+    if (row.revokedAt) return toView(row, this.#uses.pendingOf(id));
     const updated = this.db
       .update(apiKeys)
       .set({ revokedAt: this.now().toISOString() })
       .where(eq(apiKeys.id, id))
       .returning()
       .get();
-    return toView(updated);
+    return toView(updated, this.#uses.pendingOf(id));
   }
 
   get(id: string): ApiKeyView | null {
     const row = this.db.select().from(apiKeys).where(eq(apiKeys.id, id)).get();
-    return row ? toView(row) : null;
+    return row ? toView(row, this.#uses.pendingOf(id)) : null;
+  }
+
+  /** Writes the key uses noted so far (true when none is left); the timer does this every few seconds. */
+  flushUses(): boolean {
+    return this.#uses.flush();
+  }
+
+  close(): void {
+    this.#uses.close();
   }
 }
