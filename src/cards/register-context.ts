@@ -1,4 +1,5 @@
 import { inTransaction, type HubDb } from "../db/client.ts";
+import { NO_STORAGE_REPORTER, storageTroubleOf, storageUnavailable, type StorageReporter } from "../db/storage-errors.ts";
 import type { EventData, EventType } from "../events/event-catalogue.ts";
 import type { Digester } from "../hub-secret.ts";
 import { CardQueries } from "./card-queries.ts";
@@ -23,6 +24,7 @@ export class RegisterContext {
     readonly db: HubDb,
     readonly digester: Digester,
     readonly now: () => Date = () => new Date(),
+    private readonly storage: StorageReporter = NO_STORAGE_REPORTER,
   ) {
     this.queries = new CardQueries(db);
     this.write = prepareRegisterStatements(db);
@@ -34,11 +36,25 @@ export class RegisterContext {
    */
   inBatch = false;
 
-  /** Runs `work` in one transaction; events it logged are announced once it has committed. */
+  /**
+   * Runs `work` in one transaction; events it logged are announced once it has committed. When
+   * storage fails (disk full, busy), the transaction rolls back whole, so the register is as it
+   * was, and the caller gets SERVICE_UNAVAILABLE: the same change succeeds once storage is back.
+   */
   commit<T>(work: () => T): T {
     if (this.inBatch) return work();
     const before = this.#changes;
-    const result = inTransaction(this.db, work);
+    let result: T;
+    try {
+      result = inTransaction(this.db, work);
+    } catch (error) {
+      this.#changes = before; // nothing was changed
+      const trouble = storageTroubleOf(error);
+      if (!trouble) throw error;
+      this.storage.recordStorageError("register", error, { retrying: false });
+      throw storageUnavailable(trouble);
+    }
+    this.storage.recordStorageOk("register");
     if (this.#changes !== before && this.eventsEnabled) this.afterEventsCommitted?.();
     return result;
   }
