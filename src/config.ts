@@ -74,6 +74,12 @@ export interface HubConfig {
     /** Job lock; a job whose worker died is retried after it lapses; `JOB_LOCK_MS`, default 30 s. */
     lockMs: number;
   };
+  storage: {
+    /** Under this many free bytes in DATA_DIR, /readyz warns `storage-low`; `STORAGE_MIN_FREE_BYTES`, default 64 MiB, 0 for no check. */
+    minFreeBytes: number;
+    /** How often free space is measured; `STORAGE_CHECK_MS`, default 5 s. */
+    checkMs: number;
+  };
   imports: {
     /** Largest upload `POST /imports` accepts, in bytes; `IMPORT_MAX_BYTES`, default 1 GiB. */
     maxUploadBytes: number;
@@ -256,6 +262,10 @@ export function loadConfig(env: Env = process.env): HubConfig {
       outboxPollMs: readInt(env, "OUTBOX_POLL_MS", 1000, 10, 60_000),
       expirySweepMs: readInt(env, "EXPIRY_SWEEP_MS", 3_600_000, 100, 86_400_000),
       lockMs: readInt(env, "JOB_LOCK_MS", 30_000, 500, 600_000),
+    },
+    storage: {
+      minFreeBytes: readInt(env, "STORAGE_MIN_FREE_BYTES", 64 * 1024 ** 2, 0, 1024 ** 5),
+      checkMs: readInt(env, "STORAGE_CHECK_MS", 5_000, 100, 600_000),
     },
     imports: {
       maxUploadBytes: readInt(env, "IMPORT_MAX_BYTES", 1024 ** 3, 1024, 64 * 1024 ** 3),

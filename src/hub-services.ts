@@ -11,6 +11,7 @@ import type { EnumerationGuard } from "./partners/enumeration-guard.ts";
 import type { RateLimits } from "./partners/rate-limits.ts";
 import { RegisterContext } from "./cards/register-context.ts";
 import type { HubDb } from "./db/client.ts";
+import { NO_STORAGE_REPORTER, type StorageReporter } from "./db/storage-errors.ts";
 import { HubError } from "./errors.ts";
 import { ChangeFeed } from "./events/change-feed.ts";
 import type { Digester } from "./hub-secret.ts";
@@ -41,6 +42,8 @@ export interface HubServices {
   deliveryHealth: DeliveryHealth;
   conformance: ConformanceProbe;
   verification: HolderVerification;
+  /** Where write paths report how their writes went (the runtime's storage monitor; a no-op in the CLI). */
+  storage: StorageReporter;
   /** Set once Redis is connected (api and worker); the CLI works without them. */
   queues: HubQueues | null;
   limits: RateLimits | null;
@@ -54,14 +57,17 @@ export interface ServiceSettings {
   urlPolicy: UrlPolicy;
   /** CloudEvents source and per-request timeout of probes. */
   probe: { sourceUri: string; timeoutMs: number };
+  /** Told of storage failures and successes (src/health/storage-health.ts). */
+  storage?: StorageReporter;
 }
 
 export const DEFAULT_SETTINGS: ServiceSettings = { urlPolicy: DEFAULT_URL_POLICY, probe: { sourceUri: "urn:fpr-hub", timeoutMs: 10_000 } };
 
 export function createServices(db: HubDb, digester: Digester, now: () => Date = () => new Date(), settings = DEFAULT_SETTINGS): HubServices {
   const urlPolicy = settings.urlPolicy;
-  const register = new RegisterContext(db, digester, now);
-  const audit = new AuditLog(db, digester, now);
+  const storage = settings.storage ?? NO_STORAGE_REPORTER;
+  const register = new RegisterContext(db, digester, now, storage);
+  const audit = new AuditLog(db, digester, now, { storage });
   const lookup = new CardLookup(register.queries, now, audit);
   const figures = new FigureCache(() => register.changeCount);
   const subscriptions = new SubscriptionService(db, new SecretBox(digester), urlPolicy, now);
@@ -78,16 +84,23 @@ export function createServices(db: HubDb, digester: Digester, now: () => Date = 
     verification: new HolderVerification(lookup, register.queries, digester, audit, () => services.limits),
     feed: new ChangeFeed(db),
     partners: new PartnerService(db, now),
-    apiKeys: new ApiKeyService(db, now),
+    apiKeys: new ApiKeyService(db, now, storage),
     watchlist: new Watchlist(db, audit, now),
     subscriptions,
     fanout,
     dispatch: new WebhookDispatch(db, subscriptions, fanout, () => services.queues ?? noQueues(), now),
+    storage,
     queues: null,
     limits: null,
     enumeration: null,
   };
   return services;
+}
+
+/** Writes what the services hold in memory (audit records, key uses) before the database closes. */
+export function closeServices(services: HubServices): void {
+  services.audit.close();
+  services.apiKeys.close();
 }
 
 function noQueues(): never {

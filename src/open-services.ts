@@ -1,12 +1,13 @@
 import type { HubConfig } from "./config.ts";
 import { openDatabase } from "./db/client.ts";
+import type { StorageReporter } from "./db/storage-errors.ts";
 import { createServices, type HubServices } from "./hub-services.ts";
 import { Digester, resolveHubSecret } from "./hub-secret.ts";
 
 /** Opens the store and services on the configured data directory (no Redis: the CLI's view). */
-export function openServices(config: HubConfig, now?: () => Date): HubServices {
+export function openServices(config: HubConfig, now?: () => Date, storage?: StorageReporter): HubServices {
   const db = openDatabase(config.databasePath);
   const urlPolicy = { requireHttps: config.isProduction, allowCidrs: config.webhookAllowCidrs };
   const probe = { sourceUri: config.sourceUri, timeoutMs: config.webhooks.timeoutMs };
-  return createServices(db, new Digester(resolveHubSecret(config)), now, { urlPolicy, probe });
+  return createServices(db, new Digester(resolveHubSecret(config)), now, { urlPolicy, probe, storage });
 }

@@ -1,7 +1,7 @@
 import { deliverJobOptions, HubQueues, producerConnection } from "../jobs/queues.ts";
 import type { HubConfig } from "./config.ts";
 import { OutboxRelay } from "./events/outbox-relay.ts";
-import type { HubServices } from "./hub-services.ts";
+import { closeServices, type HubServices } from "./hub-services.ts";
 import { openServices } from "./open-services.ts";
 import { EnumerationGuard } from "./partners/enumeration-guard.ts";
 import { RateLimits } from "./partners/rate-limits.ts";
@@ -9,6 +9,8 @@ import { findOrStartRedis, type RedisHandle } from "./redis/find-redis.ts";
 import { createLogger, type Logger } from "./http/logger.ts";
 import { HubMetrics } from "./http/metrics.ts";
 import { HealthChecks } from "./health/health-checks.ts";
+import { StorageHealth, watchedDirs } from "./health/storage-health.ts";
+import { probeWrite } from "./db/client.ts";
 
 export type { Logger } from "./http/logger.ts";
 export { openServices };
@@ -25,6 +27,8 @@ export interface HubRuntime {
   metrics: HubMetrics;
   /** What is wrong right now, as /readyz reports it. */
   health: HealthChecks;
+  /** Storage trouble and free space, reported into `health`. */
+  storage: StorageHealth;
   close(): Promise<void>;
 }
 
@@ -46,7 +50,9 @@ export async function openRuntime(config: HubConfig, options: { log?: Logger; no
   const log = options.log ?? createLogger(config.logLevel);
   const health = new HealthChecks(log);
   const redis = await findOrStartRedis({ redisUrl: config.redisUrl, dataDir: config.dataDir, log: (msg) => log({ level: "info", msg }) });
-  const services = openServices(config, options.now);
+  const storage = new StorageHealth(health, { dirs: watchedDirs(config), minFreeBytes: config.storage.minFreeBytes, log });
+  const services = openServices(config, options.now, storage);
+  storage.start(config.storage.checkMs, () => probeWrite(services.db));
   const connection = producerConnection(redis.url);
   connection.on("error", () => undefined); // failures surface on each command; the outbox keeps events
   await waitForReady(connection, 5_000);
@@ -71,10 +77,12 @@ export async function openRuntime(config: HubConfig, options: { log?: Logger; no
     log,
     metrics,
     health,
+    storage,
     async close() {
       services.register.afterEventsCommitted = null;
       await services.enumeration?.close();
-      services.audit.close();
+      storage.close();
+      closeServices(services);
       await queues.close().catch(() => undefined);
       connection.disconnect();
       services.db.$client.close();

@@ -51,3 +51,13 @@ export function inTransaction<T>(db: HubDb, work: () => T): T {
   }
   return runner.immediate(work) as T;
 }
+
+/**
+ * A write that changes nothing: rewrites the header's user_version with its own value (nothing in
+ * the hub uses it; drizzle keeps migrations in a table). It commits a page like any write, so it
+ * fails while the disk is full: the storage monitor's probe.
+ */
+export function probeWrite(db: HubDb): void {
+  const version = Number(db.$client.pragma("user_version", { simple: true }));
+  db.$client.pragma(`user_version = ${Number.isSafeInteger(version) ? version : 0}`);
+}

@@ -50,6 +50,22 @@ export class HubMetrics {
       },
     });
     new Gauge({
+      name: "fpr_hub_audit_pending",
+      help: "Audit records waiting in memory to be written (grows while storage fails).",
+      registers,
+      collect() {
+        this.set(runtime.services.audit.pendingCount);
+      },
+    });
+    new Gauge({
+      name: "fpr_hub_storage_free_bytes",
+      help: "Free bytes in DATA_DIR (the least free of it and the database's folder) at the last check.",
+      registers,
+      collect() {
+        if (runtime.storage.freeBytes !== null) this.set(runtime.storage.freeBytes);
+      },
+    });
+    new Gauge({
       name: "fpr_hub_partners",
       help: "Partners by strongest evidence of V2023 adaptation.",
       labelNames: ["level"],
