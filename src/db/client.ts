@@ -61,3 +61,14 @@ export function probeWrite(db: HubDb): void {
   const version = Number(db.$client.pragma("user_version", { simple: true }));
   db.$client.pragma(`user_version = ${Number.isSafeInteger(version) ? version : 0}`);
 }
+
+/**
+ * One write whose RETURNING row is read with `.get()` (drizzle's `.returning().get()`), run in a
+ * transaction. better-sqlite3's get() steps once and resets the statement; in autocommit mode
+ * the commit happens in that reset, and its error (SQLITE_FULL when the WAL cannot grow on a full
+ * disk) is not reported: the caller would be handed a row that was never stored (a key "created",
+ * a revocation "done"). In a transaction COMMIT is a statement of its own, and its error is thrown.
+ */
+export function writeReturning<T>(db: HubDb, write: () => T): T {
+  return inTransaction(db, write);
+}

@@ -1,7 +1,7 @@
 import crypto from "node:crypto";
 import type { Statement } from "better-sqlite3";
 import { eq } from "drizzle-orm";
-import type { HubDb } from "../db/client.ts";
+import { writeReturning, type HubDb } from "../db/client.ts";
 import { apiKeys, partners } from "../db/schema.ts";
 import type { StorageReporter } from "../db/storage-errors.ts";
 import { HubError } from "../errors.ts";
@@ -118,7 +118,7 @@ export class ApiKeyService {
     }
     const scopes = requireScopes(input.role, input.scopes, granter);
     const secret = SECRET_PREFIX + crypto.randomBytes(32).toString("base64url");
-    const row = this.db
+    const insert = this.db
       .insert(apiKeys)
       .values({
         id: `key_${crypto.randomBytes(9).toString("base64url")}`,
@@ -129,8 +129,8 @@ export class ApiKeyService {
         secretDigest: digestSecret(secret),
         createdAt: this.now().toISOString(),
       })
-      .returning()
-      .get();
+      .returning();
+    const row = writeReturning(this.db, () => insert.get());
     return { apiKey: toView(row, undefined), secret };
   }
 
@@ -168,12 +168,8 @@ export class ApiKeyService {
     if (!row) throw new HubError("NOT_FOUND", `API key ${id} does not exist`);
     for (const [secret, { principal }] of this.#recent) if (principal.keyId === id) this.#recent.delete(secret);
     if (row.revokedAt) return toView(row, this.#uses.pendingOf(id));
-    const updated = this.db
-      .update(apiKeys)
-      .set({ revokedAt: this.now().toISOString() })
-      .where(eq(apiKeys.id, id))
-      .returning()
-      .get();
+    const revokedAt = this.now().toISOString();
+    const updated = writeReturning(this.db, () => this.db.update(apiKeys).set({ revokedAt }).where(eq(apiKeys.id, id)).returning().get());
     return toView(updated, this.#uses.pendingOf(id));
   }
 

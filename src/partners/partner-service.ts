@@ -1,6 +1,6 @@
 import crypto from "node:crypto";
 import { asc, eq, sql } from "drizzle-orm";
-import type { HubDb } from "../db/client.ts";
+import { writeReturning, type HubDb } from "../db/client.ts";
 import { partners } from "../db/schema.ts";
 import { HubError } from "../errors.ts";
 import { findProvince, type Province } from "../cards/provinces.ts";
@@ -91,17 +91,8 @@ export class PartnerService {
     if (provinceCode && !findProvince(provinceCode)) {
       throw new HubError("BAD_USER_INPUT", `provinceCode ${provinceCode} is not a GB/T 2260 province code`, { field: "provinceCode" });
     }
-    const row = this.db
-      .insert(partners)
-      .values({
-        id: `prt_${crypto.randomBytes(9).toString("base64url")}`,
-        name,
-        industry: input.industry,
-        provinceCode,
-        createdAt: this.now().toISOString(),
-      })
-      .returning()
-      .get();
+    const values = { id: `prt_${crypto.randomBytes(9).toString("base64url")}`, name, industry: input.industry, provinceCode, createdAt: this.now().toISOString() };
+    const row = writeReturning(this.db, () => this.db.insert(partners).values(values).returning().get());
     return toView(row, this.now());
   }
 
@@ -118,12 +109,8 @@ export class PartnerService {
   /** The partner's own statement of how far it has adapted to V2023 numbers. */
   declare(id: string, state: string): PartnerView {
     if (!["NOT_STARTED", "IN_PROGRESS", "READY"].includes(state)) throw new HubError("BAD_USER_INPUT", "unknown adaptation state", { field: "state" });
-    const row = this.db
-      .update(partners)
-      .set({ declaredAdaptation: state, declaredAt: this.now().toISOString() })
-      .where(eq(partners.id, id))
-      .returning()
-      .get();
+    const declared = { declaredAdaptation: state, declaredAt: this.now().toISOString() };
+    const row = writeReturning(this.db, () => this.db.update(partners).set(declared).where(eq(partners.id, id)).returning().get());
     if (!row) throw new HubError("NOT_FOUND", `partner ${id} does not exist`);
     return toView(row, this.now());
   }

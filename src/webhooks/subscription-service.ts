@@ -1,6 +1,6 @@
 import crypto from "node:crypto";
 import { and, desc, eq, lt, sql } from "drizzle-orm";
-import type { HubDb } from "../db/client.ts";
+import { writeReturning, type HubDb } from "../db/client.ts";
 import { webhookDeliveries, webhookSubscriptions } from "../db/schema.ts";
 import { HubError } from "../errors.ts";
 import { EVENT_TYPES, type EventType } from "../events/event-catalogue.ts";
@@ -68,7 +68,7 @@ export class SubscriptionService {
       throw new HubError("BAD_USER_INPUT", `a partner may have at most ${MAX_SUBSCRIPTIONS_PER_PARTNER} subscriptions`);
     }
     const secret = generateWebhookSecret();
-    const row = this.db
+    const insert = this.db
       .insert(webhookSubscriptions)
       .values({
         id: `sub_${crypto.randomBytes(9).toString("base64url")}`,
@@ -79,8 +79,8 @@ export class SubscriptionService {
         secretSealed: this.box.seal(secret),
         createdAt: this.now().toISOString(),
       })
-      .returning()
-      .get();
+      .returning();
+    const row = writeReturning(this.db, () => insert.get());
     return { subscription: toSubscriptionView(row), secret };
   }
 
@@ -153,17 +153,17 @@ export class SubscriptionService {
   }
 
   update(id: string, values: Partial<SubscriptionRow>): SubscriptionRow {
-    return this.db.update(webhookSubscriptions).set(values).where(eq(webhookSubscriptions.id, id)).returning().get()!;
+    return writeReturning(this.db, () => this.db.update(webhookSubscriptions).set(values).where(eq(webhookSubscriptions.id, id)).returning().get()!);
   }
 
   /** After a failed attempt: disable on 410, or after prolonged failure. */
   recordFailure(id: string, options: { gone: boolean; disableAfterMs: number; disableAfterFailures: number }): void {
-    const row = this.db
+    const failed = this.db
       .update(webhookSubscriptions)
       .set({ failuresSinceSuccess: sql`${webhookSubscriptions.failuresSinceSuccess} + 1` })
       .where(eq(webhookSubscriptions.id, id))
-      .returning()
-      .get();
+      .returning();
+    const row = writeReturning(this.db, () => failed.get());
     if (!row || row.status !== "ACTIVE") return;
     if (options.gone) {
       this.update(id, { status: "DISABLED", disabledReason: "the endpoint answered 410 Gone" });
