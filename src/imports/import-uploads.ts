@@ -3,6 +3,7 @@ import fs from "node:fs";
 import type http from "node:http";
 import { pipeline } from "node:stream/promises";
 import type { HubQueues } from "../../jobs/queues.ts";
+import { asStorageUnavailable } from "../db/storage-errors.ts";
 import { HubError, type ErrorCode } from "../errors.ts";
 import type { Principal } from "../partners/roles.ts";
 import { privateWriteStream } from "../private-files.ts";
@@ -57,8 +58,10 @@ async function receive(req: http.IncomingMessage, file: string, maxBytes: number
   });
   try {
     await pipeline(req, privateWriteStream(file, "wx"));
-  } catch {
+  } catch (error) {
     if (received > maxBytes) throw new UploadRefusal("BAD_USER_INPUT", 413, `uploads are limited to ${maxBytes} bytes`);
+    const unavailable = asStorageUnavailable(error);
+    if (unavailable !== error) throw unavailable; // the disk is full: 503, retry later
     throw new HubError("BAD_USER_INPUT", "the upload was interrupted");
   }
   return received > 0;
