@@ -8,6 +8,7 @@ describe("configuration", () => {
     expect(config.webhooks.retryScheduleMs).toEqual([5000, 30_000, 120_000, 600_000, 1_800_000, 3_600_000, 10_800_000, 21_600_000, 43_200_000, 86_400_000]);
     expect(config.databasePath.endsWith("data/fpr-hub.sqlite")).toBe(true);
     expect(config.imports).toEqual({ maxUploadBytes: 1024 ** 3, maxPerKey: 2 });
+    expect(config.storage).toEqual({ minFreeBytes: 64 * 1024 ** 2, checkMs: 5000 });
   });
 
   it("turns production on: no demo seed, HUB_SECRET required", () => {
@@ -33,6 +34,11 @@ describe("configuration", () => {
       [{ RATE_LIMIT_CHECKS: "KING=5" }, /^RATE_LIMIT_CHECKS /],
       [{ VERIFY_SLOW_AFTER: "10", VERIFY_BLOCK_AFTER: "5" }, /^VERIFY_SLOW_AFTER /],
       [{ AUDIT_RETENTION_DAYS: "-1" }, /^AUDIT_RETENTION_DAYS /],
+      [{ STORAGE_MIN_FREE_BYTES: "64MiB" }, /^STORAGE_MIN_FREE_BYTES /],
+      [{ STORAGE_MIN_FREE_BYTES: "-1" }, /^STORAGE_MIN_FREE_BYTES /],
+      [{ STORAGE_MIN_FREE_BYTES: "1e9" }, /^STORAGE_MIN_FREE_BYTES /],
+      [{ STORAGE_CHECK_MS: "50" }, /^STORAGE_CHECK_MS /],
+      [{ STORAGE_CHECK_MS: "5s" }, /^STORAGE_CHECK_MS /],
     ];
     for (const [env, message] of cases) {
       expect(() => loadConfig(env), JSON.stringify(env)).toThrow(ConfigError);
@@ -44,5 +50,10 @@ describe("configuration", () => {
     const config = loadConfig({ RATE_LIMIT_CHECKS: "PARTNER=5, VIEWER=7", WEBHOOK_RETRY_SCHEDULE: "20ms,1s,2m" });
     expect(config.limits.checksPerMinute).toMatchObject({ PARTNER: 5, VIEWER: 7, ISSUER: 600_000 });
     expect(config.webhooks.retryScheduleMs).toEqual([20, 1000, 120_000]);
+  });
+
+  it("reads the storage thresholds; 0 turns the free-space warning off", () => {
+    expect(loadConfig({ STORAGE_MIN_FREE_BYTES: "0", STORAGE_CHECK_MS: "100" }).storage).toEqual({ minFreeBytes: 0, checkMs: 100 });
+    expect(loadConfig({ STORAGE_MIN_FREE_BYTES: String(1024 ** 4) }).storage.minFreeBytes).toBe(1024 ** 4);
   });
 });
