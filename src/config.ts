@@ -37,6 +37,13 @@ export interface HubConfig {
     /** A subscription with no success for this long and at least 20 failed attempts is disabled. */
     disableAfterMs: number;
     disableAfterFailures: number;
+    /** How long a job waits for an attempt's answer before leaving it to finish alone; `WEBHOOK_ATTEMPT_BUDGET_MS`, default 500. */
+    budgetMs: number;
+    /** Attempts in flight per endpoint per worker process; `WEBHOOK_MAX_IN_FLIGHT`, default 16. */
+    maxInFlightPerEndpoint: number;
+    /** An endpoint's first park after repeated failures; `WEBHOOK_BREAKER_MS`, default 30 s (doubling, up to `WEBHOOK_BREAKER_MAX_MS`, 1 h). */
+    breakerMs: number;
+    breakerMaxMs: number;
   };
   limits: {
     /** Card checks per minute per key, by role (a batch counts each number); `RATE_LIMIT_CHECKS`. */
@@ -73,6 +80,10 @@ export interface HubConfig {
     expirySweepMs: number;
     /** Job lock; a job whose worker died is retried after it lapses; `JOB_LOCK_MS`, default 30 s. */
     lockMs: number;
+    /** How often the reconciler looks for deliveries whose job Redis lost; `DELIVERY_RECONCILE_MS`, default 10 s. */
+    reconcileMs: number;
+    /** A queued delivery overdue by this long is checked against Redis; `DELIVERY_GRACE_MS`, default 30 s. */
+    graceMs: number;
   };
   imports: {
     /** Largest upload `POST /imports` accepts, in bytes; `IMPORT_MAX_BYTES`, default 1 GiB. */
@@ -239,6 +250,10 @@ export function loadConfig(env: Env = process.env): HubConfig {
       timeoutMs: readInt(env, "WEBHOOK_TIMEOUT_MS", 10_000, 100, 60_000),
       disableAfterMs: 5 * 86_400_000,
       disableAfterFailures: 20,
+      budgetMs: readInt(env, "WEBHOOK_ATTEMPT_BUDGET_MS", 500, 0, 60_000),
+      maxInFlightPerEndpoint: readInt(env, "WEBHOOK_MAX_IN_FLIGHT", 16, 1, 1024),
+      breakerMs: readInt(env, "WEBHOOK_BREAKER_MS", 30_000, 10, 86_400_000),
+      breakerMaxMs: readInt(env, "WEBHOOK_BREAKER_MAX_MS", 3_600_000, 10, 7 * 86_400_000),
     },
     limits: checkGuard({
       checksPerMinute: readRoleLimits(env, "RATE_LIMIT_CHECKS", { ISSUER: 600_000, PARTNER: 120_000, ADMIN: 60_000, VIEWER: 600 }),
@@ -256,6 +271,8 @@ export function loadConfig(env: Env = process.env): HubConfig {
       outboxPollMs: readInt(env, "OUTBOX_POLL_MS", 1000, 10, 60_000),
       expirySweepMs: readInt(env, "EXPIRY_SWEEP_MS", 3_600_000, 100, 86_400_000),
       lockMs: readInt(env, "JOB_LOCK_MS", 30_000, 500, 600_000),
+      reconcileMs: readInt(env, "DELIVERY_RECONCILE_MS", 10_000, 10, 600_000),
+      graceMs: readInt(env, "DELIVERY_GRACE_MS", 30_000, 10, 3_600_000),
     },
     imports: {
       maxUploadBytes: readInt(env, "IMPORT_MAX_BYTES", 1024 ** 3, 1024, 64 * 1024 ** 3),

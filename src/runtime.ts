@@ -25,6 +25,8 @@ export interface HubRuntime {
   metrics: HubMetrics;
   /** What is wrong right now, as /readyz reports it. */
   health: HealthChecks;
+  /** The hub's clock (tests move it); everything that compares stored times uses this one. */
+  now: () => Date;
   close(): Promise<void>;
 }
 
@@ -55,8 +57,11 @@ export async function openRuntime(config: HubConfig, options: { log?: Logger; no
   services.limits = new RateLimits(connection, config.queuePrefix, config.limits);
   const { enumerationPerStem: perStem, enumerationWindowSeconds } = config.limits;
   services.enumeration = new EnumerationGuard(connection, config.queuePrefix, { perStem, windowMs: enumerationWindowSeconds * 1000 }, services.audit);
-  const relay = new OutboxRelay(services.db, queues, log, options.now);
+  const relay = new OutboxRelay(services.db, services.ledger, services.fanout, services.identity, queues, log, options.now);
   services.register.afterEventsCommitted = () => relay.kick();
+  services.dispatch.onOwed = () => relay.kick();
+  // Before the api takes a write: a database behind Redis's high-water mark continues after it.
+  await relay.drain().catch(() => undefined);
   const metrics = new HubMetrics();
   services.audit.onRecord = (entry) => {
     if (entry.kind === "CHECK") metrics.checks.inc({ version: entry.version ?? "NONE", result: entry.result });
@@ -71,6 +76,7 @@ export async function openRuntime(config: HubConfig, options: { log?: Logger; no
     log,
     metrics,
     health,
+    now: options.now ?? (() => new Date()),
     async close() {
       services.register.afterEventsCommitted = null;
       await services.enumeration?.close();

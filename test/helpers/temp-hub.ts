@@ -41,6 +41,10 @@ export function testConfig(overrides: Record<string, string> = {}): HubConfig {
     WEBHOOK_ALLOW_CIDRS: "127.0.0.0/8",
     WEBHOOK_RETRY_SCHEDULE: "20ms,40ms,60ms",
     OUTBOX_POLL_MS: "100",
+    DELIVERY_RECONCILE_MS: "200",
+    DELIVERY_GRACE_MS: "1000",
+    WEBHOOK_BREAKER_MS: "200",
+    WEBHOOK_BREAKER_MAX_MS: "1000",
     ...overrides,
   });
 }
