@@ -5,6 +5,7 @@ import { closePinnedAgents } from "../src/webhooks/pinned-post.ts";
 import { retryDelay } from "../src/webhooks/retry-policy.ts";
 import { DeliveryReconciler } from "./delivery-reconciler.ts";
 import { priorAttemptsOf } from "./job-data.ts";
+import { keepMaintenanceSchedules } from "./maintenance-schedules.ts";
 import { createProcessors } from "./processors.ts";
 import { QUEUE_NAMES, workerConnection } from "./queues.ts";
 
@@ -46,16 +47,14 @@ export async function startWorker(runtime: HubRuntime): Promise<WorkerHandle> {
     worker(QUEUE_NAMES.imports, processors[QUEUE_NAMES.imports], 1),
     worker(QUEUE_NAMES.conformance, processors[QUEUE_NAMES.conformance], 2),
   ];
-  await maintenanceQueue.upsertJobScheduler("cards.expire-sweep", { every: config.worker.expirySweepMs }, { name: "cards.expire-sweep" });
-  await maintenanceQueue.upsertJobScheduler("audit.purge", { every: 6 * 3600 * 1000 }, { name: "audit.purge" });
-  // Uploads of finished or removed imports, and partial uploads that stopped, are removed hourly.
-  await maintenanceQueue.upsertJobScheduler("imports.sweep", { every: 3600 * 1000 }, { name: "imports.sweep" });
+  const schedules = await keepMaintenanceSchedules(maintenanceQueue, connection, config, log);
   const poll = setInterval(() => relay.drain().catch(() => undefined), config.worker.outboxPollMs);
   relay.kick();
   reconciler.start();
   return {
     async close() {
       clearInterval(poll);
+      schedules.close();
       await reconciler.stop();
       // A graceful close waits for Redis; while it is unreachable, stop at once (jobs in flight
       // are retried by another worker once their locks lapse).

@@ -11,6 +11,8 @@ export interface HubConfig {
   /** SQLite file; `DATABASE_PATH`, default `<DATA_DIR>/fpr-hub.sqlite`. */
   databasePath: string;
   redisUrl: string | null;
+  /** How often Redis is checked for what BullMQ needs (and the maintenance schedules re-made); `REDIS_CHECK_MS`, default 60 s. */
+  redisCheckMs: number;
   hubSecret: string | null;
   isProduction: boolean;
   webhookAllowCidrs: string[];
@@ -237,6 +239,7 @@ export function loadConfig(env: Env = process.env): HubConfig {
     dataDir,
     databasePath: path.resolve(env.DATABASE_PATH || path.join(dataDir, "fpr-hub.sqlite")),
     redisUrl: readRedisUrl(env),
+    redisCheckMs: readInt(env, "REDIS_CHECK_MS", 60_000, 100, 3_600_000),
     hubSecret: readHubSecret(env, isProduction),
     isProduction,
     webhookAllowCidrs: readCidrs(env),

@@ -6,6 +6,7 @@ import { openServices } from "./open-services.ts";
 import { EnumerationGuard } from "./partners/enumeration-guard.ts";
 import { RateLimits } from "./partners/rate-limits.ts";
 import { findOrStartRedis, type RedisHandle } from "./redis/find-redis.ts";
+import { watchRedisRequirements } from "./redis/redis-requirements.ts";
 import { createLogger, type Logger } from "./http/logger.ts";
 import { HubMetrics } from "./http/metrics.ts";
 import { HealthChecks } from "./health/health-checks.ts";
@@ -52,6 +53,7 @@ export async function openRuntime(config: HubConfig, options: { log?: Logger; no
   const connection = producerConnection(redis.url);
   connection.on("error", () => undefined); // failures surface on each command; the outbox keeps events
   await waitForReady(connection, 5_000);
+  const requirements = await watchRedisRequirements(connection, health, { url: redis.url, intervalMs: config.redisCheckMs });
   const queues = new HubQueues(connection, config.queuePrefix, deliverJobOptions(config.webhooks.retryScheduleMs));
   services.queues = queues;
   services.limits = new RateLimits(connection, config.queuePrefix, config.limits);
@@ -79,6 +81,7 @@ export async function openRuntime(config: HubConfig, options: { log?: Logger; no
     now: options.now ?? (() => new Date()),
     async close() {
       services.register.afterEventsCommitted = null;
+      requirements.close();
       await services.enumeration?.close();
       services.audit.close();
       await queues.close().catch(() => undefined);
