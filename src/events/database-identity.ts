@@ -14,25 +14,20 @@ import { inTransaction, type HubDb } from "../db/client.ts";
  * nothing its earlier life left in Redis is taken for one of its jobs.
  */
 export class DatabaseIdentity {
-  readonly #read: Statement;
-  readonly #highest: Statement;
-  #id: string;
+  #read: Statement | null = null;
+  #highest: Statement | null = null;
 
-  constructor(private readonly db: HubDb) {
-    const sql = db.$client;
-    this.#read = sql.prepare("SELECT value FROM hub_meta WHERE key = 'database_id'");
-    this.#highest = sql.prepare("SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0) AS seq");
-    this.#id = this.#load();
-  }
+  /** Prepared on first use: services may be built over a database an older hub left. */
+  constructor(private readonly db: HubDb) {}
 
   /** The current identity (read afresh: another process may have renewed it). */
   get id(): string {
-    this.#id = this.#load();
-    return this.#id;
+    return this.#load();
   }
 
   /** The highest sequence this database has handed out (deleted rows included). */
   highestSequence(): number {
+    this.#highest ??= this.db.$client.prepare("SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0) AS seq");
     return (this.#highest.get() as { seq: number }).seq;
   }
 
@@ -45,10 +40,10 @@ export class DatabaseIdentity {
       }
       sql.prepare("INSERT INTO hub_meta (key, value) VALUES ('database_id', @id) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run({ id: newId() });
     });
-    this.#id = this.#load();
   }
 
   #load(): string {
+    this.#read ??= this.db.$client.prepare("SELECT value FROM hub_meta WHERE key = 'database_id'");
     const row = this.#read.get() as { value: string } | undefined;
     if (row) return row.value;
     this.db.$client.prepare("INSERT INTO hub_meta (key, value) VALUES ('database_id', ?) ON CONFLICT (key) DO NOTHING").run(newId());

@@ -22,103 +22,97 @@ export type UnqueuedRow = OwedRow & { failures: number; parkedUntil: number | nu
 
 const COLUMNS = "o.subscription_id AS subscriptionId, o.sequence, o.lane, o.tries, o.handoff, o.due_at AS dueAt";
 
-export class DeliveryLedger {
-  readonly #owe: Statement;
-  readonly #unqueued: Statement;
-  readonly #markQueued: Statement;
-  readonly #claim: Statement;
-  readonly #claimFanout: Statement;
-  readonly #settle: Statement;
-  readonly #reschedule: Statement;
-  readonly #overdue: Statement;
-  readonly #rehand: Statement;
-  readonly #replay: Statement;
-  readonly #forget: Statement;
-  readonly #counts: Statement;
-  readonly #total: Statement;
-  readonly #oldest: Statement;
+const FREE = "(lease_until IS NULL OR lease_until < @now)";
 
-  constructor(private readonly db: HubDb) {
-    const sql = db.$client;
-    this.#owe = sql.prepare(`
-      INSERT INTO owed_deliveries (subscription_id, sequence, lane, due_at, created_at)
-      VALUES (@subscriptionId, @sequence, @lane, @dueAt, @createdAt) ON CONFLICT DO NOTHING`);
-    // Parked endpoints wait (their rows are not handed) until the breaker lets a probe through.
-    this.#unqueued = sql.prepare(`
-      SELECT ${COLUMNS}, s.failures_since_success AS failures, s.parked_until AS parkedUntil
-      FROM owed_deliveries o JOIN webhook_subscriptions s ON s.id = o.subscription_id
-      WHERE o.queued = 0 AND o.due_at <= @horizon AND (s.parked_until IS NULL OR s.parked_until <= @now)
-      ORDER BY o.due_at LIMIT @limit`);
-    this.#markQueued = sql.prepare(
-      "UPDATE owed_deliveries SET queued = 1 WHERE subscription_id = @subscriptionId AND sequence = @sequence AND handoff = @handoff AND queued = 0",
-    );
-    const free = "(lease_until IS NULL OR lease_until < @now OR lease_job = @job)";
-    this.#claim = sql.prepare(`
-      UPDATE owed_deliveries SET lease_until = @leaseUntil, lease_job = @job, queued = 1
-      WHERE subscription_id = @subscriptionId AND sequence = @sequence AND handoff = @handoff AND ${free}
-      RETURNING subscription_id AS subscriptionId, sequence, lane, tries, handoff, due_at AS dueAt`);
-    this.#claimFanout = sql.prepare(`
-      UPDATE owed_deliveries SET lease_until = @leaseUntil, lease_job = @job, queued = 1
-      WHERE sequence = @sequence AND handoff = 0 AND ${free}
-      RETURNING subscription_id AS subscriptionId, sequence, lane, tries, handoff, due_at AS dueAt`);
-    this.#settle = sql.prepare("DELETE FROM owed_deliveries WHERE subscription_id = @subscriptionId AND sequence = @sequence AND handoff = @handoff");
-    this.#reschedule = sql.prepare(`
-      UPDATE owed_deliveries SET tries = @tries, handoff = handoff + 1, queued = 0, due_at = @dueAt, lease_until = NULL, lease_job = NULL
-      WHERE subscription_id = @subscriptionId AND sequence = @sequence AND handoff = @handoff`);
-    this.#overdue = sql.prepare(`
-      SELECT ${COLUMNS} FROM owed_deliveries o
-      WHERE o.queued = 1 AND o.due_at < @cutoff AND (o.lease_until IS NULL OR o.lease_until < @now)
-        AND (o.due_at, o.subscription_id, o.sequence) > (@afterDue, @afterSubscription, @afterSequence)
-      ORDER BY o.due_at, o.subscription_id, o.sequence LIMIT @limit`);
-    this.#rehand = sql.prepare(`
-      UPDATE owed_deliveries SET handoff = handoff + 1, queued = 0, due_at = max(due_at, @now), lease_until = NULL, lease_job = NULL
-      WHERE subscription_id = @subscriptionId AND sequence = @sequence AND handoff = @handoff AND queued = 1
-        AND (lease_until IS NULL OR lease_until < @now)`);
-    this.#replay = sql.prepare(`
-      INSERT INTO owed_deliveries (subscription_id, sequence, lane, due_at, created_at, handoff)
-      VALUES (@subscriptionId, @sequence, @lane, @dueAt, @createdAt, 1)
-      ON CONFLICT DO UPDATE SET tries = 0, due_at = excluded.due_at,
-        handoff = CASE WHEN lease_until IS NULL OR lease_until < @now THEN handoff + 1 ELSE handoff END,
-        queued = CASE WHEN lease_until IS NULL OR lease_until < @now THEN 0 ELSE queued END`);
-    this.#forget = sql.prepare("DELETE FROM owed_deliveries WHERE subscription_id = ?");
-    this.#counts = sql.prepare("SELECT subscription_id AS subscriptionId, count(*) AS owed FROM owed_deliveries GROUP BY subscription_id");
-    this.#total = sql.prepare("SELECT count(*) AS n FROM owed_deliveries");
-    this.#oldest = sql.prepare("SELECT min(created_at) AS at FROM owed_deliveries");
+const SQL = {
+  owe: `
+    INSERT INTO owed_deliveries (subscription_id, sequence, lane, due_at, created_at)
+    VALUES (@subscriptionId, @sequence, @lane, @dueAt, @createdAt) ON CONFLICT DO NOTHING`,
+  // Parked endpoints wait (their rows are not handed) until the breaker lets a probe through.
+  unqueued: `
+    SELECT ${COLUMNS}, s.failures_since_success AS failures, s.parked_until AS parkedUntil
+    FROM owed_deliveries o JOIN webhook_subscriptions s ON s.id = o.subscription_id
+    WHERE o.queued = 0 AND o.due_at <= @horizon AND (s.parked_until IS NULL OR s.parked_until <= @now)
+    ORDER BY o.due_at LIMIT @limit`,
+  markQueued: "UPDATE owed_deliveries SET queued = 1 WHERE subscription_id = @subscriptionId AND sequence = @sequence AND handoff = @handoff AND queued = 0",
+  claim: `
+    UPDATE owed_deliveries SET lease_until = @leaseUntil, lease_job = @job, queued = 1
+    WHERE subscription_id = @subscriptionId AND sequence = @sequence AND handoff = @handoff AND ${FREE}
+    RETURNING subscription_id AS subscriptionId, sequence, lane, tries, handoff, due_at AS dueAt`,
+  claimFanout: `
+    UPDATE owed_deliveries SET lease_until = @leaseUntil, lease_job = @job, queued = 1
+    WHERE sequence = @sequence AND handoff = 0 AND ${FREE}
+    RETURNING subscription_id AS subscriptionId, sequence, lane, tries, handoff, due_at AS dueAt`,
+  settle: "DELETE FROM owed_deliveries WHERE subscription_id = @subscriptionId AND sequence = @sequence AND handoff = @handoff",
+  reschedule: `
+    UPDATE owed_deliveries SET tries = @tries, handoff = handoff + 1, queued = 0, due_at = @dueAt, lease_until = NULL, lease_job = NULL
+    WHERE subscription_id = @subscriptionId AND sequence = @sequence AND handoff = @handoff`,
+  overdue: `
+    SELECT ${COLUMNS} FROM owed_deliveries o
+    WHERE o.queued = 1 AND o.due_at < @cutoff AND (o.lease_until IS NULL OR o.lease_until < @now)
+      AND (o.due_at, o.subscription_id, o.sequence) > (@afterDue, @afterSubscription, @afterSequence)
+    ORDER BY o.due_at, o.subscription_id, o.sequence LIMIT @limit`,
+  rehand: `
+    UPDATE owed_deliveries SET handoff = handoff + 1, queued = 0, due_at = max(due_at, @now), lease_until = NULL, lease_job = NULL
+    WHERE subscription_id = @subscriptionId AND sequence = @sequence AND handoff = @handoff AND queued = 1
+      AND (lease_until IS NULL OR lease_until < @now)`,
+  replay: `
+    INSERT INTO owed_deliveries (subscription_id, sequence, lane, due_at, created_at, handoff)
+    VALUES (@subscriptionId, @sequence, @lane, @dueAt, @createdAt, 1)
+    ON CONFLICT DO UPDATE SET tries = 0, due_at = excluded.due_at,
+      handoff = CASE WHEN lease_until IS NULL OR lease_until < @now THEN handoff + 1 ELSE handoff END,
+      queued = CASE WHEN lease_until IS NULL OR lease_until < @now THEN 0 ELSE queued END`,
+  forget: "DELETE FROM owed_deliveries WHERE subscription_id = ?",
+  counts: "SELECT subscription_id AS subscriptionId, count(*) AS owed FROM owed_deliveries GROUP BY subscription_id",
+  total: "SELECT count(*) AS n FROM owed_deliveries",
+  oldest: "SELECT min(created_at) AS at FROM owed_deliveries",
+};
+
+export class DeliveryLedger {
+  /** Statements are prepared on first use (a database an older hub left may not have the table yet). */
+  readonly #statements = new Map<keyof typeof SQL, Statement>();
+
+  constructor(private readonly db: HubDb) {}
+
+  #sql(name: keyof typeof SQL): Statement {
+    let statement = this.#statements.get(name);
+    if (!statement) this.#statements.set(name, (statement = this.db.$client.prepare(SQL[name])));
+    return statement;
   }
 
   /** The deliveries one event owes (its fan-out); a row already there is kept as it is. */
   owe(sequence: number, lane: Lane, subscriptionIds: readonly string[], now: Date): void {
     const createdAt = now.toISOString();
-    for (const subscriptionId of subscriptionIds) this.#owe.run({ subscriptionId, sequence, lane, dueAt: now.getTime(), createdAt });
+    for (const subscriptionId of subscriptionIds) this.#sql("owe").run({ subscriptionId, sequence, lane, dueAt: now.getTime(), createdAt });
   }
 
   /** Rows no job carries yet, due by `horizon`, soonest first (parked endpoints left out). */
   unqueued(args: { now: number; horizon: number; limit: number }): UnqueuedRow[] {
-    return this.#unqueued.all(args) as UnqueuedRow[];
+    return this.#sql("unqueued").all(args) as UnqueuedRow[];
   }
 
   markQueued(row: Pick<OwedRow, "subscriptionId" | "sequence" | "handoff">): void {
-    this.#markQueued.run({ subscriptionId: row.subscriptionId, sequence: row.sequence, handoff: row.handoff });
+    this.#sql("markQueued").run({ subscriptionId: row.subscriptionId, sequence: row.sequence, handoff: row.handoff });
   }
 
   /** Takes one row for an attempt by delivery job `job`, or undefined when the job is stale. */
   claim(ref: Pick<OwedRow, "subscriptionId" | "sequence" | "handoff">, job: string, now: number, leaseUntil: number): OwedRow | undefined {
-    return this.#claim.get({ ...ref, job, now, leaseUntil }) as OwedRow | undefined;
+    return this.#sql("claim").get({ ...ref, job, now, leaseUntil }) as OwedRow | undefined;
   }
 
   /** Takes the rows the event's fan-out job carries (hand-off 0) that nobody else holds. */
   claimFanout(sequence: number, job: string, now: number, leaseUntil: number): OwedRow[] {
-    return this.#claimFanout.all({ sequence, job, now, leaseUntil }) as OwedRow[];
+    return this.#sql("claimFanout").all({ sequence, job, now, leaseUntil }) as OwedRow[];
   }
 
   /** The delivery is settled (succeeded, dead, or not owed): the row goes. */
   settle(row: OwedRow): void {
-    this.#settle.run({ subscriptionId: row.subscriptionId, sequence: row.sequence, handoff: row.handoff });
+    this.#sql("settle").run({ subscriptionId: row.subscriptionId, sequence: row.sequence, handoff: row.handoff });
   }
 
   /** Next attempt at `dueAt`, after `tries` attempts in this round, by a new hand-off. */
   reschedule(row: OwedRow, tries: number, dueAt: number): void {
-    this.#reschedule.run({ subscriptionId: row.subscriptionId, sequence: row.sequence, handoff: row.handoff, tries, dueAt });
+    this.#sql("reschedule").run({ subscriptionId: row.subscriptionId, sequence: row.sequence, handoff: row.handoff, tries, dueAt });
   }
 
   /**
@@ -127,7 +121,7 @@ export class DeliveryLedger {
    */
   overdue(args: { cutoff: number; now: number; after: { dueAt: number; subscriptionId: string; sequence: number } | null; limit: number }): OwedRow[] {
     const after = args.after ?? { dueAt: -1, subscriptionId: "", sequence: 0 };
-    return this.#overdue.all({
+    return this.#sql("overdue").all({
       cutoff: args.cutoff,
       now: args.now,
       afterDue: after.dueAt,
@@ -139,30 +133,30 @@ export class DeliveryLedger {
 
   /** The row's job is gone: a new hand-off takes it (true), unless something moved first. */
   rehand(row: OwedRow, now: number): boolean {
-    return this.#rehand.run({ subscriptionId: row.subscriptionId, sequence: row.sequence, handoff: row.handoff, now }).changes === 1;
+    return this.#sql("rehand").run({ subscriptionId: row.subscriptionId, sequence: row.sequence, handoff: row.handoff, now }).changes === 1;
   }
 
   /** A replay: each event owed again, from the first step of the schedule. */
   replay(subscriptionId: string, events: readonly { sequence: number; lane: Lane }[], now: Date): void {
     const createdAt = now.toISOString();
-    for (const event of events) this.#replay.run({ subscriptionId, sequence: event.sequence, lane: event.lane, dueAt: now.getTime(), createdAt, now: now.getTime() });
+    for (const event of events) this.#sql("replay").run({ subscriptionId, sequence: event.sequence, lane: event.lane, dueAt: now.getTime(), createdAt, now: now.getTime() });
   }
 
   /** A deleted subscription is owed nothing. */
   forget(subscriptionId: string): void {
-    this.#forget.run(subscriptionId);
+    this.#sql("forget").run(subscriptionId);
   }
 
   owedBySubscription(): Map<string, number> {
-    return new Map((this.#counts.all() as { subscriptionId: string; owed: number }[]).map((row) => [row.subscriptionId, row.owed]));
+    return new Map((this.#sql("counts").all() as { subscriptionId: string; owed: number }[]).map((row) => [row.subscriptionId, row.owed]));
   }
 
   total(): number {
-    return (this.#total.get() as { n: number }).n;
+    return (this.#sql("total").get() as { n: number }).n;
   }
 
   /** When the oldest delivery still owed was written (ISO), or null. */
   oldest(): string | null {
-    return (this.#oldest.get() as { at: string | null }).at;
+    return (this.#sql("oldest").get() as { at: string | null }).at;
   }
 }
