@@ -62,8 +62,9 @@ export async function openRuntime(config: HubConfig, options: { log?: Logger; no
   const relay = new OutboxRelay(services.db, services.ledger, services.fanout, services.identity, queues, log, options.now);
   services.register.afterEventsCommitted = () => relay.kick();
   services.dispatch.onOwed = () => relay.kick();
-  // Before the api takes a write: a database behind Redis's high-water mark continues after it.
-  await relay.drain().catch(() => undefined);
+  // Before the api takes a write: a database behind Redis's high-water mark continues after it
+  // (bounded: a hung Redis delays the start by seconds, and the worker's polls check again).
+  await Promise.race([relay.drain().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 5_000).unref())]);
   const metrics = new HubMetrics();
   services.audit.onRecord = (entry) => {
     if (entry.kind === "CHECK") metrics.checks.inc({ version: entry.version ?? "NONE", result: entry.result });
