@@ -24,6 +24,7 @@ export class DeliveryReconciler {
   #after: { dueAt: number; subscriptionId: string; sequence: number } | null = null;
   #timer: NodeJS.Timeout | null = null;
   #running: Promise<number> | null = null;
+  #lastError = 0;
 
   constructor(
     private readonly ledger: DeliveryLedger,
@@ -37,7 +38,12 @@ export class DeliveryReconciler {
 
   start(): void {
     this.#timer = setInterval(() => {
-      this.pass().catch(() => undefined);
+      this.pass().catch((error: unknown) => {
+        // Redis or the database unavailable: the next pass tries again. Logged at most every 10 s.
+        if (Date.now() - this.#lastError < 10_000) return;
+        this.#lastError = Date.now();
+        this.log({ level: "warn", msg: "delivery reconciler pass failed; it runs again shortly", error: String(error) });
+      });
     }, this.settings.intervalMs);
     this.#timer.unref();
   }

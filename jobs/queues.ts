@@ -132,10 +132,15 @@ export class HubQueues {
     if (deliveries.length > 0) await this.deliver[lane].addBulk(deliveries);
   }
 
-  /** Whether the job carrying a ledger row is still in Redis, to run or running. */
+  /**
+   * Whether the job carrying a ledger row is still in Redis, to run or running: its data is there
+   * (an evicting Redis can drop a job's hash and leave its id in a list) and its state is live.
+   */
   async carries(databaseId: string, lane: Lane, row: LedgerRef): Promise<boolean> {
     const queue = row.handoff === 0 ? this.fanout[lane] : this.deliver[lane];
-    return LIVE_STATES.has(await queue.getJobState(ledgerJobId(databaseId, row)));
+    const id = ledgerJobId(databaseId, row);
+    const [exists, state] = await Promise.all([this.connection.exists(`${this.prefix}:${queue.name}:${id}`), queue.getJobState(id)]);
+    return exists === 1 && LIVE_STATES.has(state);
   }
 
   /** Test-event delivery jobs; a job whose data counts `priorAttempts` gets that many fewer attempts, after `delay`. */
