@@ -1,10 +1,15 @@
 import { UnrecoverableError, type Job } from "bullmq";
 import type { Logger } from "../src/http/logger.ts";
 import type { DeliveryAttempts } from "../src/webhooks/delivery-attempt.ts";
+import type { DeliveryLedger } from "../src/webhooks/delivery-ledger.ts";
+import type { DeliveryRunner } from "../src/webhooks/delivery-runner.ts";
 import type { TestEventRequests } from "../src/webhooks/test-event-requests.ts";
+import { describeRun } from "./fanout-processor.ts";
 import { deliverJobData, InvalidJobData, requireHubOptions } from "./job-data.ts";
 import { DELIVERY_BACKOFF } from "./queues.ts";
 import type { DeliverJob } from "./queues.ts";
+
+export { retryDelay } from "../src/webhooks/retry-policy.ts";
 
 /** A failed attempt that should be retried, carrying the receiver's Retry-After if it sent one. */
 export class RetryableDeliveryError extends Error {
@@ -16,30 +21,54 @@ export class RetryableDeliveryError extends Error {
   }
 }
 
-/**
- * The retry delay after `attemptsMade` attempts: the schedule's step ±20 % jitter; a Retry-After
- * (from a RetryableDeliveryError, or an outcome carrying retryAfterMs) honoured within [step, 2 × step].
- */
-export function retryDelay(schedule: readonly number[], attemptsMade: number, error: unknown, random = Math.random): number {
-  const base = schedule[Math.min(attemptsMade, schedule.length) - 1] ?? schedule[schedule.length - 1];
-  const retryAfterMs = (error as { retryAfterMs?: unknown } | null)?.retryAfterMs;
-  if (typeof retryAfterMs === "number") {
-    return Math.min(Math.max(retryAfterMs, base), 2 * base);
-  }
-  return Math.round(base * (0.8 + 0.4 * random()));
+export interface DeliverDeps {
+  attempts: DeliveryAttempts;
+  ledger: DeliveryLedger;
+  runner: DeliveryRunner;
+  testEvents: TestEventRequests;
+  /** Bound on a test event job's attempts (event deliveries count theirs in the ledger). */
+  maxAttempts: number;
+  handOff: () => void;
+  log?: Logger;
+  now?: () => Date;
 }
 
 /**
- * Thin: checks the job (its data, and that a test event was really requested and is still open),
- * makes one attempt through the delivery service, then retries or gives up by outcome. A skipped
- * job (nothing sent: the subscription is gone, paused, or does not receive the event) says why in
- * its result and in the log.
+ * Thin. An event delivery carries one ledger row's hand-off: it claims the row (a stale job, whose
+ * row has moved on or is held by another worker, does nothing) and the runner attempts it. A test
+ * event (no ledger row: it was never committed) is checked against its open request and retried
+ * by BullMQ on the schedule. A skipped delivery says why in its result and in the log.
  */
-export function createDeliverProcessor(attempts: DeliveryAttempts, testEvents: TestEventRequests, maxAttempts: number, log: Logger = () => {}) {
+export function createDeliverProcessor(deps: DeliverDeps) {
+  const { attempts, ledger, runner, testEvents, maxAttempts, handOff, log = () => {}, now = () => new Date() } = deps;
   return async (job: Job<DeliverJob>): Promise<string> => {
     const data = deliverJobData(job.data);
     requireHubOptions("deliver", job, maxAttempts, DELIVERY_BACKOFF);
-    if (data.sequence === null && !testEvents.isOpen(data.subscriptionId, data.testEventId!, data.testTime!)) {
+    if (data.sequence !== null) {
+      const sequence = data.sequence;
+      if (data.handoff === undefined) {
+        // Queued by a hub from before the delivery ledger: owed from here on, through the ledger,
+        // if the subscription (as its key now stands) still receives the event.
+        const ready = attempts.prepare({ subscriptionId: data.subscriptionId, sequence });
+        if (ready.kind === "skipped") {
+          log({ level: "info", msg: "delivery skipped", jobId: job.id, subscriptionId: data.subscriptionId, sequence, reason: ready.reason });
+          return `skipped: ${ready.reason}`;
+        }
+        ledger.replay(data.subscriptionId, [{ sequence, lane: job.queueName.endsWith("urgent") ? "urgent" : "bulk" }], now());
+        handOff();
+        return "moved to the delivery ledger";
+      }
+      const ref = { subscriptionId: data.subscriptionId, sequence, handoff: data.handoff };
+      const summary = await runner.run((lease) => {
+        const row = ledger.claim(ref, lease.job, lease.now, lease.until);
+        return row ? [row] : [];
+      });
+      if (summary.skipped > 0) {
+        log({ level: "info", msg: "delivery skipped", jobId: job.id, subscriptionId: data.subscriptionId, sequence, reason: summary.skipReasons[0] });
+      }
+      return summary.claimed === 0 ? "stale: the ledger has moved on" : describeRun(summary);
+    }
+    if (!testEvents.isOpen(data.subscriptionId, data.testEventId!, data.testTime!)) {
       throw new InvalidJobData("deliver", "no open test event request matches it");
     }
     const isLast = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);

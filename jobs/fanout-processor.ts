@@ -1,42 +1,39 @@
 import type { Job } from "bullmq";
-import type { HubDb } from "../src/db/client.ts";
 import { readEvent } from "../src/events/event-log.ts";
-import type { DeliveryAttempts } from "../src/webhooks/delivery-attempt.ts";
+import { laneOf } from "../src/events/lanes.ts";
+import type { DeliveryLedger } from "../src/webhooks/delivery-ledger.ts";
+import type { DeliveryRunner, RunSummary } from "../src/webhooks/delivery-runner.ts";
 import type { FanoutQueries } from "../src/webhooks/fanout.ts";
-import { retryDelay } from "./deliver-processor.ts";
+import type { HubDb } from "../src/db/client.ts";
 import { fanoutJobData, requireHubOptions } from "./job-data.ts";
-import { FANOUT_RETRIES, laneOf, type FanoutJob, type HubQueues } from "./queues.ts";
+import { FANOUT_RETRIES, type FanoutJob } from "./queues.ts";
 
-export interface FanoutSettings {
-  /** The retry schedule: its length is the number of retries after the first attempt. */
-  retryScheduleMs: readonly number[];
-  /** First attempts of one event in flight at once. */
-  concurrency: number;
+/** A fan-out job queued by a hub from before the delivery ledger (`evt-<sequence>`). */
+const LEGACY_FANOUT_ID = /^evt-\d+$/;
+
+/** A job's result as Bull Board shows it; a single skipped delivery says why. */
+export function describeRun(summary: RunSummary): string {
+  if (summary.claimed === 1 && summary.skipped === 1) return `skipped: ${summary.skipReasons[0]}`;
+  return `${summary.claimed} owed: ${summary.sent} sent, ${summary.deferred} waiting, ${summary.skipped} not owed`;
 }
 
 /**
- * One event → its first attempt to every matching subscription, sent from here concurrently;
- * only failures become delivery jobs (the retries, on the schedule). Retry job ids derive from
- * subscription and event, so a fan-out run again after a crash queues nothing twice.
+ * One event's first attempts: the ledger rows its fan-out wrote (hand-off 0), claimed and sent
+ * concurrently by the delivery runner, which keeps slow or parked endpoints from holding up the
+ * rest. A run again (a retry after a storage error, a stalled job) claims only what nobody holds.
  */
-export function createFanoutProcessor(db: HubDb, fanout: FanoutQueries, queues: HubQueues, attempts: DeliveryAttempts, settings: FanoutSettings) {
+export function createFanoutProcessor(db: HubDb, ledger: DeliveryLedger, fanout: FanoutQueries, runner: DeliveryRunner, handOff: () => void, now: () => Date) {
   return async (job: Job<FanoutJob>): Promise<string> => {
     const data = fanoutJobData(job.data);
     requireHubOptions("fanout", job, FANOUT_RETRIES.attempts, FANOUT_RETRIES.backoff.type);
-    const event = readEvent(db, data.sequence);
-    if (!event) return "event not found";
-    const subscriptionIds = fanout.subscriptionsFor(event);
-    const isLast = settings.retryScheduleMs.length === 0;
-    const outcomes = await attempts.firstAttempts(event.sequence, subscriptionIds, isLast, settings.concurrency);
-    const retries = [...outcomes]
-      .filter(([, outcome]) => outcome.kind === "retry")
-      .map(([subscriptionId, outcome]) => ({
-        jobId: `dlv-${subscriptionId}-${event.sequence}`,
-        data: { subscriptionId, sequence: event.sequence, priorAttempts: 1 },
-        delay: retryDelay(settings.retryScheduleMs, 1, outcome),
-      }));
-    await queues.addDeliveries(laneOf(event.type), retries);
-    const delivered = [...outcomes.values()].filter((outcome) => outcome.kind === "succeeded").length;
-    return `${subscriptionIds.length} subscriptions: ${delivered} delivered, ${retries.length} to retry`;
+    if (LEGACY_FANOUT_ID.test(job.id ?? "")) {
+      // Never run by the earlier hub: its deliveries are owed, and go through the ledger from here.
+      const event = readEvent(db, data.sequence);
+      if (!event) return "event not found";
+      ledger.owe(event.sequence, laneOf(event.type), fanout.subscriptionsFor(event), now());
+      handOff();
+      return "moved to the delivery ledger";
+    }
+    return describeRun(await runner.run((lease) => ledger.claimFanout(data.sequence, lease.job, lease.now, lease.until)));
   };
 }

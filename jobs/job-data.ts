@@ -54,24 +54,31 @@ function isIsoTime(value: unknown): value is string {
   return matches(value, ISO_TIME) && !Number.isNaN(Date.parse(value)) && new Date(value).toISOString() === value;
 }
 
+/** A ledger hand-off number: deliveries start at 1 (0 is the fan-out job's). */
+function isHandoff(value: unknown): value is number {
+  return typeof value === "number" && Number.isSafeInteger(value) && value >= 1;
+}
+
 function isPriorAttempts(value: unknown): value is number | undefined {
   return value === undefined || (typeof value === "number" && Number.isInteger(value) && value >= 0 && value <= MAX_PRIOR_ATTEMPTS);
 }
 
 /** A delivery: of a stored event (`sequence`), or of a requested test event (`sequence` null). */
 export function deliverJobData(data: unknown): DeliverJob {
-  const job = fields("deliver", data, ["subscriptionId", "sequence", "testEventId", "testTime", "priorAttempts"]);
+  const job = fields("deliver", data, ["subscriptionId", "sequence", "testEventId", "testTime", "priorAttempts", "handoff"]);
   if (!matches(job.subscriptionId, SUBSCRIPTION_ID)) throw new InvalidJobData("deliver", "subscriptionId");
   if (!isPriorAttempts(job.priorAttempts)) throw new InvalidJobData("deliver", "priorAttempts");
   const priorAttempts = job.priorAttempts === undefined ? {} : { priorAttempts: job.priorAttempts };
   if (job.sequence === null) {
+    if (job.handoff !== undefined) throw new InvalidJobData("deliver", "handoff on a test event");
     if (!matches(job.testEventId, TEST_EVENT_ID)) throw new InvalidJobData("deliver", "testEventId");
     if (!isIsoTime(job.testTime)) throw new InvalidJobData("deliver", "testTime");
     return { subscriptionId: job.subscriptionId, sequence: null, testEventId: job.testEventId, testTime: job.testTime, ...priorAttempts };
   }
   if (!isSequence(job.sequence)) throw new InvalidJobData("deliver", "sequence");
   if (job.testEventId !== undefined || job.testTime !== undefined) throw new InvalidJobData("deliver", "test fields on an event delivery");
-  return { subscriptionId: job.subscriptionId, sequence: job.sequence, ...priorAttempts };
+  if (job.handoff !== undefined && !isHandoff(job.handoff)) throw new InvalidJobData("deliver", "handoff");
+  return { subscriptionId: job.subscriptionId, sequence: job.sequence, ...priorAttempts, ...(job.handoff === undefined ? {} : { handoff: job.handoff }) };
 }
 
 export function fanoutJobData(data: unknown): FanoutJob {

@@ -1,6 +1,8 @@
 import type { Processor } from "bullmq";
 import type { HubRuntime } from "../src/runtime.ts";
 import { DeliveryAttempts } from "../src/webhooks/delivery-attempt.ts";
+import { DeliveryRunner } from "../src/webhooks/delivery-runner.ts";
+import { EndpointBreaker } from "../src/webhooks/endpoint-breaker.ts";
 import { TestEventRequests } from "../src/webhooks/test-event-requests.ts";
 import { createDeliverProcessor } from "./deliver-processor.ts";
 import { createFanoutProcessor } from "./fanout-processor.ts";
@@ -9,13 +11,10 @@ import { sweepImportFiles } from "../src/imports/import-sweep.ts";
 import { QUEUE_NAMES } from "./queues.ts";
 import { createConformanceProcessor, createMaintenanceProcessor } from "./upkeep-processors.ts";
 
-/**
- * First attempts of one event in flight at once: every subscriber of a revocation should hear of
- * it together, not in waves (at most 64 connections per receiver origin still apply).
- */
-const FIRST_ATTEMPTS_PER_EVENT = 128;
+/** Attempts in flight in one worker process, over all endpoints. */
+const MAX_IN_FLIGHT = 1024;
 
-/** Attempts a delivery job may carry whatever the schedule now is (the default schedule makes 11). */
+/** Attempts a test event job may carry whatever the schedule now is (the default schedule makes 11). */
 const MAX_DELIVERY_ATTEMPTS = 32;
 
 export type WorkerQueueName =
@@ -29,7 +28,7 @@ export type WorkerQueueName =
 function deliveryAttempts(runtime: HubRuntime): DeliveryAttempts {
   const { config, services } = runtime;
   const policy = { requireHttps: config.isProduction, allowCidrs: config.webhookAllowCidrs };
-  const attempts = new DeliveryAttempts(services.db, services.subscriptions, policy, { sourceUri: config.sourceUri, ...config.webhooks });
+  const attempts = new DeliveryAttempts(services.db, services.subscriptions, policy, { sourceUri: config.sourceUri, ...config.webhooks }, runtime.now);
   attempts.onAttempt = (status, latencyMs) => {
     runtime.metrics.deliveries.inc({ outcome: status });
     if (latencyMs !== null) runtime.metrics.deliveryLatency.observe(Math.max(0, latencyMs) / 1000);
@@ -37,27 +36,45 @@ function deliveryAttempts(runtime: HubRuntime): DeliveryAttempts {
   return attempts;
 }
 
+/** The runner that keeps endpoints from holding each other up (webhooks/delivery-runner.ts). */
+export function deliveryRunner(runtime: HubRuntime, attempts: DeliveryAttempts): DeliveryRunner {
+  const { config, services, relay, log } = runtime;
+  const webhooks = config.webhooks;
+  const breaker = new EndpointBreaker(services.db, { baseMs: webhooks.breakerMs, maxMs: webhooks.breakerMaxMs, probeHoldMs: webhooks.timeoutMs + 5000 });
+  return new DeliveryRunner(
+    services.db,
+    services.ledger,
+    attempts,
+    breaker,
+    { retryScheduleMs: webhooks.retryScheduleMs, timeoutMs: webhooks.timeoutMs, budgetMs: webhooks.budgetMs, perEndpoint: webhooks.maxInFlightPerEndpoint, maxInFlight: MAX_IN_FLIGHT },
+    { rescheduled: () => relay.kick(), log },
+    () => runtime.now().getTime(),
+  );
+}
+
 /** Every queue's processor, as the worker runs them; each checks its job's data first (job-data.ts). */
-export function createProcessors(runtime: HubRuntime): Record<WorkerQueueName, Processor> {
-  const { config, services, queues } = runtime;
+export function createProcessors(runtime: HubRuntime): { processors: Record<WorkerQueueName, Processor>; runner: DeliveryRunner } {
+  const { config, services, queues, relay } = runtime;
   const attempts = deliveryAttempts(runtime);
-  const fanout = createFanoutProcessor(services.db, services.fanout, queues, attempts, {
-    retryScheduleMs: config.webhooks.retryScheduleMs,
-    concurrency: FIRST_ATTEMPTS_PER_EVENT,
-  });
+  const deliveries = deliveryRunner(runtime, attempts);
+  const handOff = () => relay.kick();
+  const fanout = createFanoutProcessor(services.db, services.ledger, services.fanout, deliveries, handOff, runtime.now);
   const sweepImports = () => sweepImportFiles(config.dataDir, queues.imports);
-    // Jobs queued under a longer schedule (before a restart with a shorter one) must still run: the
-  // bound is against forged jobs, not against the operator's earlier settings.
+  // Test event jobs queued under a longer schedule (before a restart with a shorter one) must still
+  // run: the bound is against forged jobs, not against the operator's earlier settings.
   const maxAttempts = Math.max(config.webhooks.retryScheduleMs.length + 1, MAX_DELIVERY_ATTEMPTS);
-  const deliver = createDeliverProcessor(attempts, new TestEventRequests(services.db), maxAttempts, runtime.log);
+  const deliver = createDeliverProcessor({ attempts, ledger: services.ledger, runner: deliveries, testEvents: new TestEventRequests(services.db), maxAttempts, handOff, log: runtime.log, now: runtime.now });
   return {
-    [QUEUE_NAMES.fanout.urgent]: fanout,
-    [QUEUE_NAMES.fanout.bulk]: fanout,
-    [QUEUE_NAMES.deliver.urgent]: deliver,
-    [QUEUE_NAMES.deliver.bulk]: deliver,
-    [QUEUE_NAMES.maintenance]: createMaintenanceProcessor(services, config.limits.auditRetentionDays, sweepImports),
-    // The import processor checks its data itself (job-data.ts, then the id against the job's own).
-    [QUEUE_NAMES.imports]: createImportProcessor(services.register, config.dataDir, services.apiKeys, sweepImports),
-    [QUEUE_NAMES.conformance]: createConformanceProcessor(services.conformance),
+    runner: deliveries,
+    processors: {
+      [QUEUE_NAMES.fanout.urgent]: fanout,
+      [QUEUE_NAMES.fanout.bulk]: fanout,
+      [QUEUE_NAMES.deliver.urgent]: deliver,
+      [QUEUE_NAMES.deliver.bulk]: deliver,
+      [QUEUE_NAMES.maintenance]: createMaintenanceProcessor(services, config.limits.auditRetentionDays, sweepImports),
+      // The import processor checks its data itself (job-data.ts, then the id against the job's own).
+      [QUEUE_NAMES.imports]: createImportProcessor(services.register, config.dataDir, services.apiKeys, sweepImports),
+      [QUEUE_NAMES.conformance]: createConformanceProcessor(services.conformance),
+    },
   };
 }

@@ -39,9 +39,29 @@ export interface DeliverJob {
   sequence: number | null;
   testEventId?: string;
   testTime?: string;
-  /** Attempts made before this job (the fan-out's first attempt): the job holds the retries. */
+  /** Test events only: attempts made before this job. (Event deliveries count theirs in the ledger.) */
   priorAttempts?: number;
+  /** Event deliveries: the ledger hand-off this job carries (src/webhooks/delivery-ledger.ts). */
+  handoff?: number;
 }
+
+/** A ledger row as a job carries it. */
+export interface LedgerRef {
+  subscriptionId: string;
+  sequence: number;
+  handoff: number;
+}
+
+/**
+ * Job ids carry the database's identity (src/events/database-identity.ts), so a new or restored
+ * database never meets a job its predecessor left. Hand-off 0 is the event's fan-out job.
+ */
+export function ledgerJobId(databaseId: string, row: LedgerRef): string {
+  return row.handoff === 0 ? `${databaseId}.fan.${row.sequence}` : `${databaseId}.dlv.${row.subscriptionId}.${row.sequence}.${row.handoff}`;
+}
+
+/** Job states in which the job will still run (or is running). */
+const LIVE_STATES = new Set(["waiting", "delayed", "active", "prioritized", "waiting-children"]);
 
 /** A fan-out that failed (Redis or the database briefly unavailable) runs again; reruns skip what was delivered. */
 export const FANOUT_RETRIES = { attempts: 8, backoff: { type: "exponential", delay: 1000 } } as const;
@@ -92,17 +112,38 @@ export class HubQueues {
     await this.imports.add("import", job, { jobId: job.importId, attempts: 1, stackTraceLimit: 0, removeOnComplete: { age: 7 * 86_400 }, removeOnFail: { age: 7 * 86_400 } });
   }
 
-  /** Hands events to fan-out; the job id derives from the sequence, so a second hand-off adds nothing. */
-  async addFanouts(events: readonly { sequence: number; type: string }[]): Promise<void> {
-    for (const lane of ["urgent", "bulk"] as const) {
-      const jobs = events
-        .filter((event) => laneOf(event.type) === lane)
-        .map((event) => ({ name: "fanout", data: { sequence: event.sequence }, opts: { jobId: `evt-${event.sequence}`, ...FANOUT_RETRIES } }));
-      if (jobs.length > 0) await this.fanout[lane].addBulk(jobs);
+  /**
+   * Hands ledger rows to workers: an event's first attempts as one fan-out job, later ones as a
+   * delivery job each (after `delay`). Ids derive from the row's hand-off, so handing one over
+   * twice adds nothing.
+   */
+  async addLedgerJobs(databaseId: string, lane: Lane, rows: readonly (LedgerRef & { delay: number })[]): Promise<void> {
+    const fanouts = new Map<string, { name: string; data: FanoutJob; opts: JobsOptions }>();
+    const deliveries: { name: string; data: DeliverJob; opts: JobsOptions }[] = [];
+    for (const row of rows) {
+      const jobId = ledgerJobId(databaseId, row);
+      if (row.handoff === 0) fanouts.set(jobId, { name: "fanout", data: { sequence: row.sequence }, opts: { jobId, ...FANOUT_RETRIES } });
+      else {
+        const data = { subscriptionId: row.subscriptionId, sequence: row.sequence, handoff: row.handoff };
+        deliveries.push({ name: "deliver", data, opts: { jobId, attempts: 1, delay: row.delay > 0 ? row.delay : undefined } });
+      }
     }
+    if (fanouts.size > 0) await this.fanout[lane].addBulk([...fanouts.values()]);
+    if (deliveries.length > 0) await this.deliver[lane].addBulk(deliveries);
   }
 
-  /** Delivery jobs; a job whose data counts `priorAttempts` gets that many fewer attempts, after `delay`. */
+  /**
+   * Whether the job carrying a ledger row is still in Redis, to run or running: its data is there
+   * (an evicting Redis can drop a job's hash and leave its id in a list) and its state is live.
+   */
+  async carries(databaseId: string, lane: Lane, row: LedgerRef): Promise<boolean> {
+    const queue = row.handoff === 0 ? this.fanout[lane] : this.deliver[lane];
+    const id = ledgerJobId(databaseId, row);
+    const [exists, state] = await Promise.all([this.connection.exists(`${this.prefix}:${queue.name}:${id}`), queue.getJobState(id)]);
+    return exists === 1 && LIVE_STATES.has(state);
+  }
+
+  /** Test-event delivery jobs; a job whose data counts `priorAttempts` gets that many fewer attempts, after `delay`. */
   async addDeliveries(lane: Lane, jobs: readonly { data: DeliverJob; jobId: string; delay?: number }[]): Promise<void> {
     if (jobs.length === 0) return;
     await this.deliver[lane].addBulk(

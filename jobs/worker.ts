@@ -2,8 +2,10 @@ import { Queue, Worker, type Processor } from "bullmq";
 import type { Redis } from "ioredis";
 import type { HubRuntime } from "../src/runtime.ts";
 import { closePinnedAgents } from "../src/webhooks/pinned-post.ts";
-import { retryDelay } from "./deliver-processor.ts";
+import { retryDelay } from "../src/webhooks/retry-policy.ts";
+import { DeliveryReconciler } from "./delivery-reconciler.ts";
 import { priorAttemptsOf } from "./job-data.ts";
+import { keepMaintenanceSchedules } from "./maintenance-schedules.ts";
 import { createProcessors } from "./processors.ts";
 import { QUEUE_NAMES, workerConnection } from "./queues.ts";
 
@@ -22,7 +24,8 @@ export async function startWorker(runtime: HubRuntime): Promise<WorkerHandle> {
   connection.on("error", () => undefined);
   const prefix = config.queuePrefix;
   const schedule = config.webhooks.retryScheduleMs;
-  const common = { connection, prefix, lockDuration: config.worker.lockMs, stalledInterval: Math.max(1000, config.worker.lockMs) };
+  // A job stalled twice is failed by BullMQ; the reconciler then hands its deliveries over again.
+  const common = { connection, prefix, lockDuration: config.worker.lockMs, stalledInterval: Math.max(1000, config.worker.lockMs), maxStalledCount: 2 };
   const worker = <T>(name: string, processor: Processor<T>, concurrency: number) => {
     const backoffStrategy = (made: number, _type?: string, err?: Error, job?: { data: unknown }) =>
       retryDelay(schedule, made + priorAttemptsOf(job?.data), err);
@@ -30,32 +33,35 @@ export async function startWorker(runtime: HubRuntime): Promise<WorkerHandle> {
     w.on("error", (error) => log({ level: "warn", msg: "worker error", queue: name, error: String(error) }));
     return w;
   };
-  const processors = createProcessors(runtime);
+  const { processors, runner } = createProcessors(runtime);
+  const reconciler = new DeliveryReconciler(runtime.services.ledger, runtime.services.identity, runtime.queues, { intervalMs: config.worker.reconcileMs, graceMs: config.worker.graceMs }, () => relay.kick(), log, () => runtime.now().getTime());
   const maintenanceQueue = new Queue(QUEUE_NAMES.maintenance, { connection, prefix });
   maintenanceQueue.on("error", (error) => log({ level: "warn", msg: "queue error", queue: QUEUE_NAMES.maintenance, error: String(error) }));
   maintenanceQueue.waitUntilReady().catch(() => undefined);
   const workers = [
-    worker(QUEUE_NAMES.fanout.urgent, processors[QUEUE_NAMES.fanout.urgent], 4),
-    worker(QUEUE_NAMES.fanout.bulk, processors[QUEUE_NAMES.fanout.bulk], 4),
+    worker(QUEUE_NAMES.fanout.urgent, processors[QUEUE_NAMES.fanout.urgent], 8),
+    worker(QUEUE_NAMES.fanout.bulk, processors[QUEUE_NAMES.fanout.bulk], 8),
     worker(QUEUE_NAMES.deliver.urgent, processors[QUEUE_NAMES.deliver.urgent], config.worker.concurrency),
     worker(QUEUE_NAMES.deliver.bulk, processors[QUEUE_NAMES.deliver.bulk], config.worker.concurrency),
     worker(QUEUE_NAMES.maintenance, processors[QUEUE_NAMES.maintenance], 1),
     worker(QUEUE_NAMES.imports, processors[QUEUE_NAMES.imports], 1),
     worker(QUEUE_NAMES.conformance, processors[QUEUE_NAMES.conformance], 2),
   ];
-  await maintenanceQueue.upsertJobScheduler("cards.expire-sweep", { every: config.worker.expirySweepMs }, { name: "cards.expire-sweep" });
-  await maintenanceQueue.upsertJobScheduler("audit.purge", { every: 6 * 3600 * 1000 }, { name: "audit.purge" });
-  // Uploads of finished or removed imports, and partial uploads that stopped, are removed hourly.
-  await maintenanceQueue.upsertJobScheduler("imports.sweep", { every: 3600 * 1000 }, { name: "imports.sweep" });
+  const schedules = await keepMaintenanceSchedules(maintenanceQueue, connection, config, log);
   const poll = setInterval(() => relay.drain().catch(() => undefined), config.worker.outboxPollMs);
   relay.kick();
+  reconciler.start();
   return {
     async close() {
       clearInterval(poll);
+      schedules.close();
+      await reconciler.stop();
       // A graceful close waits for Redis; while it is unreachable, stop at once (jobs in flight
       // are retried by another worker once their locks lapse).
       const force = connection.status !== "ready";
       await Promise.all(workers.map((w) => w.close(force)));
+      // Attempts that outlasted their job's budget finish and record their outcome.
+      await runner.drain();
       await maintenanceQueue.close();
       connection.disconnect();
       closePinnedAgents();

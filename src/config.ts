@@ -11,6 +11,8 @@ export interface HubConfig {
   /** SQLite file; `DATABASE_PATH`, default `<DATA_DIR>/fpr-hub.sqlite`. */
   databasePath: string;
   redisUrl: string | null;
+  /** How often Redis is checked for what BullMQ needs (and the maintenance schedules re-made); `REDIS_CHECK_MS`, default 60 s. */
+  redisCheckMs: number;
   hubSecret: string | null;
   isProduction: boolean;
   webhookAllowCidrs: string[];
@@ -37,6 +39,13 @@ export interface HubConfig {
     /** A subscription with no success for this long and at least 20 failed attempts is disabled. */
     disableAfterMs: number;
     disableAfterFailures: number;
+    /** How long a job waits for an attempt's answer before leaving it to finish alone; `WEBHOOK_ATTEMPT_BUDGET_MS`, default 500. */
+    budgetMs: number;
+    /** Attempts in flight per endpoint per worker process; `WEBHOOK_MAX_IN_FLIGHT`, default 16. */
+    maxInFlightPerEndpoint: number;
+    /** An endpoint's first park after repeated failures; `WEBHOOK_BREAKER_MS`, default 30 s (doubling, up to `WEBHOOK_BREAKER_MAX_MS`, 1 h). */
+    breakerMs: number;
+    breakerMaxMs: number;
   };
   limits: {
     /** Card checks per minute per key, by role (a batch counts each number); `RATE_LIMIT_CHECKS`. */
@@ -73,6 +82,10 @@ export interface HubConfig {
     expirySweepMs: number;
     /** Job lock; a job whose worker died is retried after it lapses; `JOB_LOCK_MS`, default 30 s. */
     lockMs: number;
+    /** How often the reconciler looks for deliveries whose job Redis lost; `DELIVERY_RECONCILE_MS`, default 10 s. */
+    reconcileMs: number;
+    /** A queued delivery overdue by this long is checked against Redis; `DELIVERY_GRACE_MS`, default 30 s. */
+    graceMs: number;
   };
   storage: {
     /** Under this many free bytes in DATA_DIR, /readyz warns `storage-low`; `STORAGE_MIN_FREE_BYTES`, default 64 MiB, 0 for no check. */
@@ -232,6 +245,7 @@ export function loadConfig(env: Env = process.env): HubConfig {
     dataDir,
     databasePath: path.resolve(env.DATABASE_PATH || path.join(dataDir, "fpr-hub.sqlite")),
     redisUrl: readRedisUrl(env),
+    redisCheckMs: readInt(env, "REDIS_CHECK_MS", 60_000, 100, 3_600_000),
     hubSecret: readHubSecret(env, isProduction),
     isProduction,
     webhookAllowCidrs: readCidrs(env),
@@ -245,6 +259,10 @@ export function loadConfig(env: Env = process.env): HubConfig {
       timeoutMs: readInt(env, "WEBHOOK_TIMEOUT_MS", 10_000, 100, 60_000),
       disableAfterMs: 5 * 86_400_000,
       disableAfterFailures: 20,
+      budgetMs: readInt(env, "WEBHOOK_ATTEMPT_BUDGET_MS", 500, 0, 60_000),
+      maxInFlightPerEndpoint: readInt(env, "WEBHOOK_MAX_IN_FLIGHT", 16, 1, 1024),
+      breakerMs: readInt(env, "WEBHOOK_BREAKER_MS", 30_000, 10, 86_400_000),
+      breakerMaxMs: readInt(env, "WEBHOOK_BREAKER_MAX_MS", 3_600_000, 10, 7 * 86_400_000),
     },
     limits: checkGuard({
       checksPerMinute: readRoleLimits(env, "RATE_LIMIT_CHECKS", { ISSUER: 600_000, PARTNER: 120_000, ADMIN: 60_000, VIEWER: 600 }),
@@ -262,6 +280,8 @@ export function loadConfig(env: Env = process.env): HubConfig {
       outboxPollMs: readInt(env, "OUTBOX_POLL_MS", 1000, 10, 60_000),
       expirySweepMs: readInt(env, "EXPIRY_SWEEP_MS", 3_600_000, 100, 86_400_000),
       lockMs: readInt(env, "JOB_LOCK_MS", 30_000, 500, 600_000),
+      reconcileMs: readInt(env, "DELIVERY_RECONCILE_MS", 10_000, 10, 600_000),
+      graceMs: readInt(env, "DELIVERY_GRACE_MS", 30_000, 10, 3_600_000),
     },
     storage: {
       minFreeBytes: readInt(env, "STORAGE_MIN_FREE_BYTES", 64 * 1024 ** 2, 0, 1024 ** 5),

@@ -23,6 +23,8 @@ import { SecretBox } from "./webhooks/secret-box.ts";
 import { SubscriptionService } from "./webhooks/subscription-service.ts";
 import type { UrlPolicy } from "./webhooks/url-safety.ts";
 import { WebhookDispatch } from "./webhooks/webhook-dispatch.ts";
+import { DeliveryLedger } from "./webhooks/delivery-ledger.ts";
+import { DatabaseIdentity } from "./events/database-identity.ts";
 
 /** The hub's services over one database, shared by GraphQL, the CLI and jobs. */
 export interface HubServices {
@@ -35,6 +37,10 @@ export interface HubServices {
   watchlist: Watchlist;
   subscriptions: SubscriptionService;
   fanout: FanoutQueries;
+  /** What the hub still owes partners (owed_deliveries): the truth of delivery. */
+  ledger: DeliveryLedger;
+  /** This database's identity and the guard on event ids (events/database-identity.ts). */
+  identity: DatabaseIdentity;
   dispatch: WebhookDispatch;
   audit: AuditLog;
   coverage: CoverageService;
@@ -72,6 +78,7 @@ export function createServices(db: HubDb, digester: Digester, now: () => Date = 
   const figures = new FigureCache(() => register.changeCount);
   const subscriptions = new SubscriptionService(db, new SecretBox(digester), urlPolicy, now);
   const fanout = new FanoutQueries(db);
+  const ledger = new DeliveryLedger(db);
   const services: HubServices = {
     db,
     register,
@@ -88,7 +95,9 @@ export function createServices(db: HubDb, digester: Digester, now: () => Date = 
     watchlist: new Watchlist(db, audit, now),
     subscriptions,
     fanout,
-    dispatch: new WebhookDispatch(db, subscriptions, fanout, () => services.queues ?? noQueues(), now),
+    ledger,
+    identity: new DatabaseIdentity(db),
+    dispatch: new WebhookDispatch(db, subscriptions, fanout, ledger, () => services.queues ?? noQueues(), now),
     storage,
     queues: null,
     limits: null,

@@ -6,6 +6,7 @@ import { openServices } from "./open-services.ts";
 import { EnumerationGuard } from "./partners/enumeration-guard.ts";
 import { RateLimits } from "./partners/rate-limits.ts";
 import { findOrStartRedis, type RedisHandle } from "./redis/find-redis.ts";
+import { watchRedisRequirements } from "./redis/redis-requirements.ts";
 import { createLogger, type Logger } from "./http/logger.ts";
 import { HubMetrics } from "./http/metrics.ts";
 import { HealthChecks } from "./health/health-checks.ts";
@@ -29,6 +30,8 @@ export interface HubRuntime {
   health: HealthChecks;
   /** Storage trouble and free space, reported into `health`. */
   storage: StorageHealth;
+  /** The hub's clock (tests move it); everything that compares stored times uses this one. */
+  now: () => Date;
   close(): Promise<void>;
 }
 
@@ -56,13 +59,18 @@ export async function openRuntime(config: HubConfig, options: { log?: Logger; no
   const connection = producerConnection(redis.url);
   connection.on("error", () => undefined); // failures surface on each command; the outbox keeps events
   await waitForReady(connection, 5_000);
+  const requirements = await watchRedisRequirements(connection, health, { url: redis.url, intervalMs: config.redisCheckMs });
   const queues = new HubQueues(connection, config.queuePrefix, deliverJobOptions(config.webhooks.retryScheduleMs));
   services.queues = queues;
   services.limits = new RateLimits(connection, config.queuePrefix, config.limits);
   const { enumerationPerStem: perStem, enumerationWindowSeconds } = config.limits;
   services.enumeration = new EnumerationGuard(connection, config.queuePrefix, { perStem, windowMs: enumerationWindowSeconds * 1000 }, services.audit);
-  const relay = new OutboxRelay(services.db, queues, log, options.now);
+  const relay = new OutboxRelay(services.db, services.ledger, services.fanout, services.identity, queues, log, options.now);
   services.register.afterEventsCommitted = () => relay.kick();
+  services.dispatch.onOwed = () => relay.kick();
+  // Before the api takes a write: a database behind Redis's high-water mark continues after it
+  // (bounded: a hung Redis delays the start by seconds, and the worker's polls check again).
+  await Promise.race([relay.drain().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 5_000).unref())]);
   const metrics = new HubMetrics();
   services.audit.onRecord = (entry) => {
     if (entry.kind === "CHECK") metrics.checks.inc({ version: entry.version ?? "NONE", result: entry.result });
@@ -78,8 +86,10 @@ export async function openRuntime(config: HubConfig, options: { log?: Logger; no
     metrics,
     health,
     storage,
+    now: options.now ?? (() => new Date()),
     async close() {
       services.register.afterEventsCommitted = null;
+      requirements.close();
       await services.enumeration?.close();
       storage.close();
       closeServices(services);

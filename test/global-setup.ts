@@ -7,7 +7,8 @@ import type {} from "./helpers/redis.ts";
 
 /**
  * One Redis for the whole run: `REDIS_URL` when set, otherwise a private redis-server on a free
- * port (never someone's server on 6379), stopped and removed at teardown.
+ * port (never someone's server on 6379), stopped and removed at teardown. A `REDIS_URL` should
+ * meet what the hub checks (noeviction, some persistence), or /readyz answers with warnings.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "fpr-hub-test-redis-"));
@@ -15,7 +16,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
     redisUrl: process.env.REDIS_URL?.trim() || null,
     dataDir,
     localUrl: `redis://127.0.0.1:${await findFreePort()}`,
-    persist: false,
+    // As the hub's own child does: an append-only file, so the hubs under test see a Redis that
+    // meets their requirements (src/redis/redis-requirements.ts) and /readyz has nothing to warn of.
+    persist: true,
   }).catch((error: unknown) => {
     fs.rmSync(dataDir, { recursive: true, force: true });
     throw error;

@@ -76,6 +76,10 @@ export const events = sqliteTable(
     holderId: integer("holder_id").notNull(),
     occurredAt: text("occurred_at").notNull(),
     data: text("data").notNull(),
+    /**
+     * When the event's deliveries were written to `owed_deliveries` (its fan-out, a database step
+     * that needs no Redis). Null while it is still in the outbox.
+     */
     dispatchedAt: text("dispatched_at"),
   },
   (table) => [
@@ -158,10 +162,59 @@ export const webhookSubscriptions = sqliteTable(
     previousSecretUntil: text("previous_secret_until"),
     lastSuccessAt: text("last_success_at"),
     failuresSinceSuccess: integer("failures_since_success").notNull().default(0),
+    /**
+     * The endpoint's circuit breaker: after repeated failures nothing is sent to it until this
+     * time (Unix ms), then one probe; null when closed. See webhooks/endpoint-breaker.ts.
+     */
+    parkedUntil: integer("parked_until"),
     createdAt: text("created_at").notNull(),
   },
   (table) => [index("webhook_subscriptions_partner_idx").on(table.partnerId)],
 );
+
+/**
+ * What the hub still owes: one row per (subscription, event) not yet settled. The database, not
+ * Redis, is the truth of delivery: a row is written with the event's fan-out, and deleted when
+ * the delivery succeeds, dies, or turns out not to be owed (the subscription paused, deleted or no
+ * longer entitled). Redis jobs only carry rows to workers; whatever Redis loses is found here and
+ * handed over again (webhooks/delivery-ledger.ts, jobs/delivery-reconciler.ts).
+ */
+export const owedDeliveries = sqliteTable(
+  "owed_deliveries",
+  {
+    subscriptionId: text("subscription_id").notNull(),
+    sequence: integer("sequence").notNull(),
+    lane: text("lane", { enum: ["urgent", "bulk"] }).notNull(),
+    /** Attempts made in this round (a replay starts a new one): the retry schedule's position. */
+    tries: integer("tries").notNull().default(0),
+    /** Which hand-off carries the row: 0 the event's fan-out job, n > 0 the n-th delivery job. */
+    handoff: integer("handoff").notNull().default(0),
+    /** 1 once the current hand-off's job was added to Redis. */
+    queued: integer("queued").notNull().default(0),
+    /** When the next attempt may run (Unix ms). */
+    dueAt: integer("due_at").notNull(),
+    /** A worker is attempting it until then (Unix ms), as `lease_job`. */
+    leaseUntil: integer("lease_until"),
+    leaseJob: text("lease_job"),
+    createdAt: text("created_at").notNull(),
+  },
+  (table) => [
+    primaryKey({ columns: [table.subscriptionId, table.sequence] }),
+    index("owed_deliveries_unqueued_idx").on(table.dueAt).where(sql`queued = 0`),
+    index("owed_deliveries_queued_idx").on(table.dueAt).where(sql`queued = 1`),
+    index("owed_deliveries_sequence_idx").on(table.sequence, table.handoff),
+  ],
+);
+
+/**
+ * Facts about this database itself. `database_id` names it in job ids; it is renewed when the
+ * hub finds the database behind what Redis has seen (a restore, or a new database on an old
+ * Redis), so no job of its earlier life is taken for one of its own.
+ */
+export const hubMeta = sqliteTable("hub_meta", {
+  key: text("key").primaryKey(),
+  value: text("value").notNull(),
+});
 
 /** One row per delivery attempt: what was sent, what came back. */
 export const webhookDeliveries = sqliteTable(

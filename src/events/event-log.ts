@@ -20,10 +20,10 @@ export function readEvent(db: HubDb, sequence: number): StoredEvent | undefined 
   return row ? toStoredEvent(row) : undefined;
 }
 
-/** Events not yet handed to the queue, oldest first. */
-export function undispatchedEvents(db: HubDb, limit: number): { sequence: number; type: string }[] {
+/** Events whose deliveries are not yet written to the ledger (still in the outbox), oldest first. */
+export function undispatchedEvents(db: HubDb, limit: number): { sequence: number; type: string; cardNumber: string; holderId: number }[] {
   return db
-    .select({ sequence: events.sequence, type: events.type })
+    .select({ sequence: events.sequence, type: events.type, cardNumber: events.cardNumber, holderId: events.holderId })
     .from(events)
     .where(isNull(events.dispatchedAt))
     .orderBy(events.sequence)

@@ -1,13 +1,34 @@
-import type { HubQueues } from "../../jobs/queues.ts";
-import type { HubDb } from "../db/client.ts";
+import type { HubQueues, LedgerRef } from "../../jobs/queues.ts";
+import { inTransaction, type HubDb } from "../db/client.ts";
+import type { DeliveryLedger } from "../webhooks/delivery-ledger.ts";
+import type { FanoutQueries } from "../webhooks/fanout.ts";
+import type { DatabaseIdentity } from "./database-identity.ts";
 import { markDispatched, undispatchedEvents } from "./event-log.ts";
+import { laneOf, type Lane } from "./lanes.ts";
 
 const BATCH = 500;
+/** Rows due within this long are handed to Redis (as delayed jobs); later ones wait in the database. */
+export const HANDOFF_HORIZON_MS = 60_000;
+
+/** Sets the high-water mark to ARGV[1] unless the mark is higher: then returns the mark (the database is behind). */
+const HIGH_WATER = `
+local mark = tonumber(redis.call('GET', KEYS[1]) or '0')
+local mine = tonumber(ARGV[1])
+if mine < mark then return mark end
+if mine > mark then redis.call('SET', KEYS[1], ARGV[1]) end
+return -1`;
 
 /**
- * Hands committed events to BullMQ and only then marks them dispatched. When Redis is down the
- * events stay undispatched and a later drain (a kick after the next commit, or the worker's poll)
- * hands them over; job ids derive from the sequence, so handing one over twice adds nothing.
+ * The outbox relay, in three steps:
+ * 1. fan-out (database only): each committed event's deliveries are written to the ledger, one
+ *    row per subscription that receives it, and the event is marked dispatched, in one
+ *    transaction. Nothing here needs Redis, so a Redis outage holds nothing back but the sending.
+ * 2. the high-water mark (Redis): if this database stands below what Redis has seen (a restore,
+ *    a new database), its next events continue after the mark (database-identity.ts).
+ * 3. hand-off (Redis): ledger rows no job carries, due within the horizon, become jobs. A failed
+ *    hand-off leaves them unqueued for the next pass; rows whose job Redis lost are found by the
+ *    reconciler (jobs/delivery-reconciler.ts) and come back here.
+ * Runs in every process that commits events (the api, the worker, the CLI leaves it to them).
  */
 export class OutboxRelay {
   #running: Promise<number> | null = null;
@@ -16,6 +37,9 @@ export class OutboxRelay {
 
   constructor(
     private readonly db: HubDb,
+    private readonly ledger: DeliveryLedger,
+    private readonly fanout: FanoutQueries,
+    private readonly identity: DatabaseIdentity,
     private readonly queues: HubQueues,
     private readonly log: (entry: Record<string, unknown>) => void,
     private readonly now: () => Date = () => new Date(),
@@ -28,7 +52,7 @@ export class OutboxRelay {
     });
   }
 
-  /** Drains every undispatched event; concurrent calls share one run. Returns how many were handed over. */
+  /** Runs the three steps; concurrent calls share one run. Returns how many rows were handed over. */
   async drain(): Promise<number> {
     if (this.#running) {
       this.#again = true;
@@ -45,23 +69,65 @@ export class OutboxRelay {
     return handed;
   }
 
+  /** Step 1 alone (no Redis): how many events were fanned out into the ledger. */
+  fanOut(): number {
+    let done = 0;
+    for (;;) {
+      const batch = undispatchedEvents(this.db, BATCH);
+      if (batch.length === 0) return done;
+      const now = this.now();
+      inTransaction(this.db, () => {
+        for (const event of batch) this.ledger.owe(event.sequence, laneOf(event.type), this.fanout.subscriptionsFor(event), now);
+        markDispatched(this.db, batch.map((event) => event.sequence), now.toISOString());
+      });
+      done += batch.length;
+    }
+  }
+
   async #drainAll(): Promise<number> {
-    let handed = 0;
     try {
-      for (;;) {
-        const batch = undispatchedEvents(this.db, BATCH);
-        if (batch.length === 0) return handed;
-        await this.queues.addFanouts(batch);
-        markDispatched(this.db, batch.map((event) => event.sequence), this.now().toISOString());
-        handed += batch.length;
-      }
+      this.fanOut();
+      await this.#checkHighWater();
+      return await this.#handOff();
     } catch (error) {
-      // Redis is unreachable: the events stay in the outbox. Log at most every 10 s.
+      // Redis (or the database) is unavailable: everything stays in the database for the next pass.
       if (Date.now() - this.#lastError > 10_000) {
         this.#lastError = Date.now();
-        this.log({ level: "warn", msg: "outbox hand-off failed; events stay queued in the database", error: String(error) });
+        this.log({ level: "warn", msg: "outbox relay pass failed; events and deliveries stay in the database", error: String(error) });
       }
       throw error;
+    }
+  }
+
+  async #checkHighWater(): Promise<void> {
+    const key = `${this.queues.prefix}:events:high-water`;
+    const mine = this.identity.highestSequence();
+    const mark = Number(await this.queues.connection.eval(HIGH_WATER, 1, key, String(mine)));
+    if (mark < 0) return;
+    this.identity.continueAfter(mark);
+    this.log({
+      level: "warn",
+      msg: "this database is behind the event ids Redis has seen (restored from a backup, or new); its next events continue after them, under a new database identity",
+      highestSequence: mine,
+      highWaterMark: mark,
+    });
+    await this.queues.connection.eval(HIGH_WATER, 1, key, String(this.identity.highestSequence()));
+  }
+
+  async #handOff(): Promise<number> {
+    const databaseId = this.identity.id;
+    let handed = 0;
+    for (;;) {
+      const now = this.now().getTime();
+      const rows = this.ledger.unqueued({ now, horizon: now + HANDOFF_HORIZON_MS, limit: BATCH });
+      if (rows.length === 0) return handed;
+      const byLane: Record<Lane, (LedgerRef & { delay: number })[]> = { urgent: [], bulk: [] };
+      for (const row of rows) byLane[row.lane].push({ ...row, delay: row.dueAt - now });
+      for (const lane of ["urgent", "bulk"] as const) await this.queues.addLedgerJobs(databaseId, lane, byLane[lane]);
+      inTransaction(this.db, () => {
+        for (const row of rows) this.ledger.markQueued(row);
+      });
+      handed += rows.length;
     }
   }
 }

@@ -30,10 +30,27 @@ export class HubMetrics {
     const registers = [this.registry];
     new Gauge({
       name: "fpr_hub_outbox_backlog",
-      help: "Committed events not yet handed to the queue.",
+      help: "Committed events whose deliveries are not yet written to the delivery ledger.",
       registers,
       collect() {
         this.set((db.prepare("SELECT count(*) AS n FROM events WHERE dispatched_at IS NULL").get() as { n: number }).n);
+      },
+    });
+    new Gauge({
+      name: "fpr_hub_deliveries_owed",
+      help: "Webhook deliveries still owed (the delivery ledger: not yet succeeded, dead or found not owed).",
+      registers,
+      collect() {
+        this.set(runtime.services.ledger.total());
+      },
+    });
+    new Gauge({
+      name: "fpr_hub_deliveries_owed_oldest_seconds",
+      help: "Age of the oldest delivery still owed; 0 when none is.",
+      registers,
+      collect() {
+        const oldest = runtime.services.ledger.oldest();
+        this.set(oldest ? Math.max(0, (runtime.now().getTime() - Date.parse(oldest)) / 1000) : 0);
       },
     });
     new Gauge({

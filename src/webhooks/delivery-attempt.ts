@@ -1,11 +1,12 @@
 import { Webhook } from "standardwebhooks";
-import { inTransaction, type HubDb } from "../db/client.ts";
+import type { HubDb } from "../db/client.ts";
 import { eventId } from "../events/change-feed.ts";
 import type { StoredEvent } from "../events/event-catalogue.ts";
 import { readEvent } from "../events/event-log.ts";
 import { serializeEvent, serializeTestEvent } from "./cloud-event.ts";
 import { DeliveryNetworkError, postPinned } from "./pinned-post.ts";
 import { DeliveryStatements, type DeliverySubscription } from "./delivery-statements.ts";
+import { isRetryable, retryAfterMs } from "./retry-policy.ts";
 import type { SubscriptionRow, SubscriptionService } from "./subscription-service.ts";
 import { resolveDeliverableUrl, type UrlPolicy } from "./url-safety.ts";
 
@@ -49,11 +50,24 @@ interface SendOutcome {
   refused: boolean;
 }
 
-interface StartedAttempt {
+/** A delivery that may be attempted: the subscription as it stands and the exact message. */
+export interface ReadyAttempt {
+  kind: "ready";
+  subscription: DeliverySubscription;
+  message: Message;
+}
+
+/** An attempt whose row is logged (PENDING) and which is about to be sent. */
+export interface StartedAttempt {
   subscription: DeliverySubscription;
   message: Message;
   rowId: number;
 }
+
+export type { SendOutcome };
+
+/** Messages built in one run, by event and lineage view: one body per view, shared by the subscriptions that see it. */
+export type MessageCache = Map<string, Message | null>;
 
 function skipReason(subscription: DeliverySubscription | undefined): string | null {
   if (!subscription) return "subscription deleted";
@@ -63,32 +77,6 @@ function skipReason(subscription: DeliverySubscription | undefined): string | nu
 /** Lineage fields go to subscriptions whose creating key (still unrevoked) may read them. */
 function seesLineage(subscription: DeliverySubscription): boolean {
   return !subscription.keyRevokedAt && (subscription.keyScopes ?? "").split(",").includes("LINEAGE_READ");
-}
-
-/** Runs `work` over `items` with at most `limit` in flight; results in input order. */
-async function mapConcurrently<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const lane = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await work(items[i]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
-  return results;
-}
-
-/** 2xx succeeds; network errors, 5xx, 408 and 429 retry; other answers (and 410) give up. */
-function isRetryable(status: number): boolean {
-  return status >= 500 || status === 408 || status === 429;
-}
-
-function retryAfterMs(header: string | null, now: number): number | null {
-  if (!header) return null;
-  if (/^\d+$/.test(header.trim())) return Number(header.trim()) * 1000;
-  const at = Date.parse(header);
-  return Number.isNaN(at) ? null : Math.max(0, at - now);
 }
 
 /** One delivery attempt: re-read, sign the exact bytes, POST to the pinned address, log it. */
@@ -108,65 +96,39 @@ export class DeliveryAttempts {
   /** Told of every finished attempt, with the time from the event to a 2xx (metrics). */
   onAttempt: ((status: "SUCCEEDED" | "FAILED" | "DEAD", eventToDeliveryMs: number | null) => void) | null = null;
 
+  /** One attempt of a test event (the ledger's deliveries go through prepare, start, send and complete). */
   async attempt(ref: DeliveryRef, isLast: boolean): Promise<AttemptOutcome> {
-    const subscription = this.statements.subscription(ref.subscriptionId);
-    const skip = skipReason(subscription);
-    if (skip) return { kind: "skipped", reason: skip };
-    const message = this.message(ref, subscription!);
-    if (!message) return { kind: "skipped", reason: "event not found" };
-    // Entitlement is checked again at every attempt (retries, replays, any job in the queue), not
-    // only at fan-out: an event the subscription may not (or no longer) see is not sent.
-    if (message.sequence !== null && !this.statements.receives(ref.subscriptionId, message.sequence)) {
-      return { kind: "skipped", reason: NOT_ENTITLED };
-    }
-    const started = { subscription: subscription!, message, rowId: this.startAttempt(ref, message) };
-    return this.complete(started, await this.send(started.subscription, message), isLast);
+    const ready = this.prepare(ref);
+    if (ready.kind === "skipped") return ready;
+    const started = this.start(ready);
+    return this.complete(started, await this.send(started), isLast);
   }
 
   /**
-   * The first attempt of one event to each of its subscriptions, sent concurrently (at most
-   * `concurrency` at once) by the fan-out itself: no queue round trip per delivery. Attempt rows
-   * start and finish in one transaction each. Safe to run again for the same event (a fan-out
-   * retried after a crash): what already succeeded or died is skipped, an open attempt is resent,
-   * and a failed one answers "retry" so its retry job is (re)queued. The ids come from
-   * FanoutQueries.subscriptionsFor, run for this event just before: entitlement is judged there.
+   * Whether the delivery may be attempted now, judged afresh: the subscription exists and is
+   * ACTIVE, the event exists, and (entitlement is checked at every attempt, not only at fan-out)
+   * the subscription, as its creating key now stands, receives it. Reads only.
    */
-  async firstAttempts(sequence: number, subscriptionIds: readonly string[], isLast: boolean, concurrency: number): Promise<Map<string, AttemptOutcome>> {
-    const outcomes = new Map<string, AttemptOutcome>();
-    const event = readEvent(this.db, sequence);
-    if (!event) {
-      for (const id of subscriptionIds) outcomes.set(id, { kind: "skipped", reason: "event not found" });
-      return outcomes;
+  prepare(ref: DeliveryRef, messages?: MessageCache): ReadyAttempt | { kind: "skipped"; reason: string } {
+    const subscription = this.statements.subscription(ref.subscriptionId);
+    const skip = skipReason(subscription);
+    if (skip) return { kind: "skipped", reason: skip };
+    const message = this.message(ref, subscription!, messages);
+    if (!message) return { kind: "skipped", reason: "event not found" };
+    if (message.sequence !== null && !this.statements.receives(ref.subscriptionId, message.sequence)) {
+      return { kind: "skipped", reason: NOT_ENTITLED };
     }
-    // One body per lineage view of the event, shared by the subscriptions that see it.
-    const messages = new Map<boolean, Message>();
-    const started: StartedAttempt[] = [];
-    inTransaction(this.db, () => {
-      for (const id of subscriptionIds) {
-        const subscription = this.statements.subscription(id);
-        const skip = skipReason(subscription);
-        if (skip) {
-          outcomes.set(id, { kind: "skipped", reason: skip });
-          continue;
-        }
-        const lineage = seesLineage(subscription!);
-        let message = messages.get(lineage);
-        if (message === undefined) messages.set(lineage, (message = this.eventMessage(event, lineage)));
-        const last = this.statements.lastAttempt(id, message.id);
-        if (last?.status === "SUCCEEDED" || last?.status === "DEAD") outcomes.set(id, { kind: "skipped", reason: `already ${last.status.toLowerCase()}` });
-        else if (last?.status === "FAILED") outcomes.set(id, { kind: "retry", error: "an earlier attempt failed", retryAfterMs: null });
-        else started.push({ subscription: subscription!, message, rowId: this.startAttempt({ subscriptionId: id, sequence }, message, last) });
-      }
-    });
-    const results = await mapConcurrently(started, concurrency, (attempt) => this.send(attempt.subscription, attempt.message));
-    inTransaction(this.db, () => {
-      started.forEach((attempt, i) => outcomes.set(attempt.subscription.id, this.complete(attempt, results[i], isLast)));
-    });
-    return outcomes;
+    return { kind: "ready", subscription: subscription!, message };
+  }
+
+  /** Logs the attempt's start (a PENDING row) and returns what send() needs. */
+  start(ready: ReadyAttempt): StartedAttempt {
+    const ref = { subscriptionId: ready.subscription.id, sequence: ready.message.sequence };
+    return { subscription: ready.subscription, message: ready.message, rowId: this.startAttempt(ref, ready.message) };
   }
 
   /** Logs how an attempt ended and updates the subscription's health; says what happens next. */
-  private complete(started: StartedAttempt, outcome: SendOutcome, isLast: boolean): AttemptOutcome {
+  complete(started: StartedAttempt, outcome: SendOutcome, isLast: boolean): AttemptOutcome {
     const { subscription, message, rowId } = started;
     const ok = outcome.status !== null && outcome.status >= 200 && outcome.status < 300;
     const retryable = outcome.status === null ? !outcome.refused : isRetryable(outcome.status);
@@ -182,22 +144,29 @@ export class DeliveryAttempts {
     return status === "DEAD" ? { kind: "give-up", error } : { kind: "retry", error, retryAfterMs: outcome.retryAfterMs };
   }
 
-  private message(ref: DeliveryRef, subscription: DeliverySubscription): Message | null {
+  private message(ref: DeliveryRef, subscription: DeliverySubscription, messages?: MessageCache): Message | null {
     const source = this.settings.sourceUri;
     if (ref.sequence === null) {
       const id = ref.testEventId!;
       const time = ref.testTime!;
       return { id, time, sequence: null, body: serializeTestEvent(id, source, time, subscription.id) };
     }
+    const key = `${ref.sequence}:${seesLineage(subscription)}`;
+    const cached = messages?.get(key);
+    if (cached !== undefined) return cached;
     const event = readEvent(this.db, ref.sequence);
-    return event ? this.eventMessage(event, seesLineage(subscription)) : null;
+    const message = event ? this.eventMessage(event, seesLineage(subscription)) : null;
+    messages?.set(key, message);
+    return message;
   }
 
   private eventMessage(event: StoredEvent, lineage: boolean): Message {
     return { id: eventId(event.sequence), time: event.occurredAt, sequence: event.sequence, body: serializeEvent(event, this.settings.sourceUri, lineage) };
   }
 
-  private async send(subscription: SubscriptionRow, message: { id: string; body: string }): Promise<SendOutcome> {
+  /** Sends the signed message to the pinned address; never throws. */
+  async send(attempt: Pick<StartedAttempt, "subscription" | "message">): Promise<SendOutcome> {
+    const { subscription, message } = attempt;
     const started = this.now();
     try {
       const target = await resolveDeliverableUrl(subscription.url, this.policy);

@@ -21,7 +21,7 @@ export class DeliveryStatements {
       SELECT s.id, s.partner_id AS partnerId, s.key_id AS keyId, s.url, s.event_types AS eventTypes, s.status,
              s.disabled_reason AS disabledReason, s.secret_sealed AS secretSealed,
              s.previous_secret_sealed AS previousSecretSealed, s.previous_secret_until AS previousSecretUntil,
-             s.last_success_at AS lastSuccessAt, s.failures_since_success AS failuresSinceSuccess, s.created_at AS createdAt,
+             s.last_success_at AS lastSuccessAt, s.failures_since_success AS failuresSinceSuccess, s.parked_until AS parkedUntil, s.created_at AS createdAt,
              k.scopes AS keyScopes, k.revoked_at AS keyRevokedAt
       FROM webhook_subscriptions s LEFT JOIN api_keys k ON k.id = s.key_id WHERE s.id = ?`);
     this.#receives = sql.prepare(`
@@ -37,10 +37,11 @@ export class DeliveryStatements {
     this.#finishAttempt = sql.prepare(`
       UPDATE webhook_deliveries SET status = @status, response_status = @responseStatus, latency_ms = @latencyMs,
              error = @error, delivered_at = @deliveredAt WHERE id = @id`);
-    // Writes only when something changes: a steady stream of successes costs no write per delivery.
+    // Writes only when something changes (a success also closes the endpoint's breaker): a steady
+    // stream of successes costs no write per delivery.
     this.#success = sql.prepare(`
-      UPDATE webhook_subscriptions SET last_success_at = @at, failures_since_success = 0
-      WHERE id = @id AND (failures_since_success > 0 OR last_success_at IS NULL OR last_success_at < @stale)`);
+      UPDATE webhook_subscriptions SET last_success_at = @at, failures_since_success = 0, parked_until = NULL
+      WHERE id = @id AND (failures_since_success > 0 OR parked_until IS NOT NULL OR last_success_at IS NULL OR last_success_at < @stale)`);
   }
 
   subscription(id: string): DeliverySubscription | undefined {

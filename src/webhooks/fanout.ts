@@ -23,7 +23,7 @@ export class FanoutQueries {
       ORDER BY e.sequence LIMIT @limit`);
   }
 
-  subscriptionsFor(event: Pick<StoredEvent, "type" | "cardNumber" | "holderId">): string[] {
+  subscriptionsFor(event: { type: string; cardNumber: string; holderId: number }): string[] {
     const rows = this.#forEvent.all({ type: event.type, cardNumber: event.cardNumber, holder: event.holderId }) as { id: string }[];
     return rows.map((row) => row.id);
   }

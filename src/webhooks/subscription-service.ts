@@ -1,7 +1,7 @@
 import crypto from "node:crypto";
 import { and, desc, eq, lt, sql } from "drizzle-orm";
 import { writeReturning, type HubDb } from "../db/client.ts";
-import { webhookDeliveries, webhookSubscriptions } from "../db/schema.ts";
+import { owedDeliveries, webhookDeliveries, webhookSubscriptions } from "../db/schema.ts";
 import { HubError } from "../errors.ts";
 import { EVENT_TYPES, type EventType } from "../events/event-catalogue.ts";
 import type { Principal } from "../partners/roles.ts";
@@ -127,6 +127,7 @@ export class SubscriptionService {
     this.own(principal, id);
     this.db.$client.transaction(() => {
       this.db.delete(webhookDeliveries).where(eq(webhookDeliveries.subscriptionId, id)).run();
+      this.db.delete(owedDeliveries).where(eq(owedDeliveries.subscriptionId, id)).run();
       this.db.delete(webhookSubscriptions).where(eq(webhookSubscriptions.id, id)).run();
     })();
     return true;

@@ -6,6 +6,8 @@ import { webhookDeliveries } from "../db/schema.ts";
 import { HubError } from "../errors.ts";
 import type { Principal } from "../partners/roles.ts";
 import type { FanoutQueries } from "./fanout.ts";
+import type { DeliveryLedger } from "./delivery-ledger.ts";
+import { inTransaction } from "../db/client.ts";
 import type { DeliveryRow, SubscriptionService } from "./subscription-service.ts";
 
 export const MAX_REPLAY = 100_000;
@@ -35,9 +37,13 @@ export class WebhookDispatch {
     private readonly db: HubDb,
     private readonly subscriptions: SubscriptionService,
     private readonly fanout: FanoutQueries,
+    private readonly ledger: DeliveryLedger,
     private readonly queues: () => HubQueues,
     private readonly now: () => Date = () => new Date(),
   ) {}
+
+  /** Told when deliveries were written to the ledger (a replay), so the relay hands them over. */
+  onOwed: (() => void) | null = null;
 
   async sendTestEvent(principal: Principal, subscriptionId: string): Promise<DeliveryRow> {
     const subscription = this.subscriptions.own(principal, subscriptionId);
@@ -76,22 +82,19 @@ export class WebhookDispatch {
     return queued;
   }
 
+  /** Writes the replayed deliveries to the ledger (owed again, from the first step of the schedule). */
   private async replayFrom(subscriptionId: string, afterSequence: number): Promise<number> {
-    const replayId = crypto.randomBytes(6).toString("base64url");
     let after = afterSequence;
     let queued = 0;
     while (queued < MAX_REPLAY) {
       const events = this.fanout.eventsForReplay({ subscriptionId, after, limit: PAGE });
       if (events.length === 0) break;
-      for (const lane of ["urgent", "bulk"] as const) {
-        const jobs = events
-          .filter((event) => laneOf(event.type) === lane)
-          .map((event) => ({ jobId: `dlv-${subscriptionId}-${event.sequence}-r${replayId}`, data: { subscriptionId, sequence: event.sequence } }));
-        await enqueue(() => this.queues().addDeliveries(lane, jobs));
-      }
+      const now = this.now();
+      inTransaction(this.db, () => this.ledger.replay(subscriptionId, events.map((event) => ({ sequence: event.sequence, lane: laneOf(event.type) })), now));
       queued += events.length;
       after = events[events.length - 1].sequence;
     }
+    if (queued > 0) this.onOwed?.();
     return queued;
   }
 

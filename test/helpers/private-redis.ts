@@ -15,10 +15,12 @@ export class PrivateRedis {
   private constructor(
     readonly port: number,
     readonly dir: string,
+    /** More redis-server flags, after the defaults (so `--appendonly no` turns persistence off). */
+    private args: string[],
   ) {}
 
-  static async start(): Promise<PrivateRedis> {
-    const redis = new PrivateRedis(await findFreePort(), tempDir("fpr-hub-private-redis-"));
+  static async start(options: { args?: string[] } = {}): Promise<PrivateRedis> {
+    const redis = new PrivateRedis(await findFreePort(), tempDir("fpr-hub-private-redis-"), options.args ?? []);
     process.on("exit", redis.killOnExit);
     try {
       await redis.start();
@@ -37,11 +39,12 @@ export class PrivateRedis {
     return this.child !== null;
   }
 
-  /** Starts redis-server on the same port and directory; resolves once it answers PING. */
-  async start(): Promise<void> {
+  /** Starts redis-server on the same port and directory (with other flags, when given); resolves once it answers PING. */
+  async start(args: string[] = this.args): Promise<void> {
     if (this.child) return;
-    const args = ["--port", String(this.port), "--bind", "127.0.0.1", "--dir", this.dir, "--save", "", "--appendonly", "yes", "--daemonize", "no", "--logfile", ""];
-    const child = spawn("redis-server", args, { stdio: ["ignore", "pipe", "pipe"] });
+    this.args = args;
+    const defaults = ["--port", String(this.port), "--bind", "127.0.0.1", "--dir", this.dir, "--save", "", "--appendonly", "yes", "--daemonize", "no", "--logfile", ""];
+    const child = spawn("redis-server", [...defaults, ...args], { stdio: ["ignore", "pipe", "pipe"] });
     let output = "";
     const keep = (chunk: Buffer): void => void (output = (output + chunk.toString("utf8")).slice(-2000));
     child.stdout!.on("data", keep);

@@ -3,7 +3,7 @@ import { loadConfig, type HubConfig } from "../../src/config.ts";
 import { openDatabase } from "../../src/db/client.ts";
 import { startWorker, type WorkerHandle } from "../../jobs/worker.ts";
 import { startApi, type ApiHandle } from "../../src/hub.ts";
-import { openRuntime, type HubRuntime } from "../../src/runtime.ts";
+import { openRuntime, type HubRuntime, type Logger } from "../../src/runtime.ts";
 import { redisUrl, uniquePrefix } from "./redis.ts";
 import { createServices, type HubServices } from "../../src/hub-services.ts";
 import { Digester } from "../../src/hub-secret.ts";
@@ -41,6 +41,10 @@ export function testConfig(overrides: Record<string, string> = {}): HubConfig {
     WEBHOOK_ALLOW_CIDRS: "127.0.0.0/8",
     WEBHOOK_RETRY_SCHEDULE: "20ms,40ms,60ms",
     OUTBOX_POLL_MS: "100",
+    DELIVERY_RECONCILE_MS: "200",
+    DELIVERY_GRACE_MS: "1000",
+    WEBHOOK_BREAKER_MS: "200",
+    WEBHOOK_BREAKER_MAX_MS: "1000",
     ...overrides,
   });
 }
@@ -61,8 +65,8 @@ export class TestHub {
   ) {}
 
   /** Api (and, with `worker: true`, the worker) on one runtime, as `fpr-hub start` runs them. */
-  static async start(overrides: Record<string, string> = {}, now?: () => Date, options: { worker?: boolean } = {}): Promise<TestHub> {
-    const runtime = await openRuntime(testConfig(overrides), { log: () => {}, now });
+  static async start(overrides: Record<string, string> = {}, now?: () => Date, options: { worker?: boolean; log?: Logger } = {}): Promise<TestHub> {
+    const runtime = await openRuntime(testConfig(overrides), { log: options.log ?? (() => {}), now });
     const worker = options.worker ? await startWorker(runtime) : null;
     const api = await startApi(runtime);
     return new TestHub(runtime, api, worker);

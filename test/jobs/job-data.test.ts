@@ -10,6 +10,8 @@ describe("job data the hub queues", () => {
       { subscriptionId: "sub_4LLKuce0CxhF", sequence: 12 },
       { subscriptionId: "sub_4LLKuce0CxhF", sequence: null, testEventId: "test_x-Y_z0123456", testTime: "2026-12-01T09:46:02.026Z" },
       { subscriptionId: "sub_demo_grand-hotel", sequence: 3 },
+      // A delivery ledger row's hand-off (the relay's delivery jobs).
+      { subscriptionId: "sub_4LLKuce0CxhF", sequence: 12, handoff: 3 },
     ];
     for (const shape of shapes) expect(deliverJobData(JSON.parse(JSON.stringify(shape)))).toEqual(shape);
     expect(fanoutJobData({ sequence: 1 })).toEqual({ sequence: 1 });
@@ -30,6 +32,10 @@ describe("job data the hub queues", () => {
       [() => deliverJobData({ subscriptionId: "sub_a", sequence: 1, priorAttempts: 1e9 }), /^invalid deliver job: priorAttempts$/],
       [() => deliverJobData({ subscriptionId: "sub_a", sequence: 1, "secret-value": 1 }), /^invalid deliver job: unexpected field$/],
       [() => fanoutJobData({ sequence: 2 ** 53 }), /^invalid fanout job: sequence$/],
+      [() => deliverJobData({ subscriptionId: "sub_a", sequence: 1, handoff: 0 }), /^invalid deliver job: handoff$/],
+      [() => deliverJobData({ subscriptionId: "sub_a", sequence: 1, handoff: 1.5 }), /^invalid deliver job: handoff$/],
+      [() => deliverJobData({ subscriptionId: "sub_a", sequence: 1, handoff: "2" }), /^invalid deliver job: handoff$/],
+      [() => deliverJobData({ subscriptionId: "sub_a", sequence: null, testEventId: "test_AAAAAAAAAAAA", testTime: "2026-12-01T09:46:02.026Z", handoff: 1 }), /^invalid deliver job: handoff on a test event$/],
       [() => maintenanceJob("cards.drop", {}), /^invalid maintenance job: name$/],
     ];
     for (const [call, message] of cases) {

@@ -30,11 +30,12 @@ const ok = {
   runId: (v: unknown) => typeof v === "string" && /^run_[A-Za-z0-9_-]{12}$/.test(v),
   importId: (v: unknown) => typeof v === "string" && /^imp_[A-Za-z0-9_-]{12}$/.test(v),
   format: (v: unknown) => v === "ndjson" || v === "csv",
+  handoff: (v: unknown) => v === undefined || (Number.isSafeInteger(v) && (v as number) >= 1),
 };
 const bad = (check: (v: unknown) => boolean) => junk.filter((v) => !check(v));
 const present = junk.filter((v) => v !== undefined);
 const KEEP = Symbol("keep");
-const KNOWN = ["subscriptionId", "sequence", "testEventId", "testTime", "priorAttempts", "runId", "importId", "format"];
+const KNOWN = ["subscriptionId", "sequence", "testEventId", "testTime", "priorAttempts", "handoff", "runId", "importId", "format"];
 
 /** A valid base with at least one field replaced by a bad value, or an unknown field added. */
 function corrupted(valid: Record<string, unknown>, badValues: Record<string, fc.Arbitrary<unknown>>) {
@@ -65,7 +66,9 @@ describe("job payload fuzz: every processor, as the worker builds it, over real 
     sub = await subscribe(hub, partner.secret, receiver.url, ["CARD_ISSUED"]);
     await issue(hub, hub.key("ISSUER"), v2023(7));
     sequence = (hub.services.db.$client.prepare("SELECT max(sequence) FROM events").pluck().get() as number) ?? 1;
-    processors = createProcessors(hub.runtime);
+    // The event's fan-out job is queued before the queues are counted.
+    await hub.runtime.relay.drain();
+    processors = createProcessors(hub.runtime).processors;
     maintenance = new Queue(QUEUE_NAMES.maintenance, { connection: hub.runtime.queues.connection, prefix: hub.config.queuePrefix });
   });
   afterAll(async () => {
@@ -109,6 +112,11 @@ describe("job payload fuzz: every processor, as the worker builds it, over real 
       corrupted(
         { subscriptionId: sub.id, sequence },
         { subscriptionId: bad(ok.subscriptionId), sequence: bad(ok.sequence), testEventId: present, testTime: present, priorAttempts: bad(ok.priorAttempts) },
+      ),
+      // A ledger hand-off with one field wrong.
+      corrupted(
+        { subscriptionId: sub.id, sequence, handoff: 1 },
+        { subscriptionId: bad(ok.subscriptionId), sequence: bad(ok.sequence), testEventId: present, testTime: present, handoff: bad(ok.handoff) },
       ),
       corrupted(
         { subscriptionId: sub.id, sequence: null, testEventId: "test_AAAAAAAAAAAA", testTime: new Date().toISOString() },

@@ -10,6 +10,7 @@ import {
   RedisUnavailableError,
   type RedisHandle,
 } from "../../src/redis/find-redis.ts";
+import { judgeRedisSettings, readRedisSettings } from "../../src/redis/redis-requirements.ts";
 import { redisUrl } from "../helpers/redis.ts";
 import { tempDir } from "../helpers/temp-hub.ts";
 
@@ -98,6 +99,13 @@ describe("findOrStartRedis", () => {
     expect(fs.realpathSync(info.dir)).toBe(fs.realpathSync(path.join(dataDir, "redis")));
     expect(isAlive(info.pid)).toBe(true);
     expect(fs.readdirSync(path.join(dataDir, "redis"))).toContain("appendonlydir");
+    // It meets what the hub checks for: noeviction, and its queues survive a restart.
+    const client = new Redis(handle.url);
+    try {
+      expect(judgeRedisSettings(await readRedisSettings(client))).toEqual({ eviction: null, persistence: null, config: null });
+    } finally {
+      client.disconnect();
+    }
 
     await handle.stop();
     expect(isAlive(info.pid)).toBe(false);

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ledgerJobId } from "../../jobs/queues.ts";
 import { TestHub } from "../helpers/temp-hub.ts";
 import { eventually, TestReceiver } from "../helpers/receiver.ts";
 import { issue, subscribe, v2023, WATCHER } from "../helpers/webhook-fixtures.ts";
@@ -10,12 +11,12 @@ const V2023_NEW = "911124198108030024";
 /** Types a watcher subscribes to in these tests. */
 const TYPES = ["CARD_ISSUED", "CARD_SUPERSEDED", "CARD_REPORTED_LOST", "CARD_REVOKED", "HOLDER_STATUS_CHANGED"];
 
-/** Until every event is handed to the queue and no fan-out or delivery job is left to run. */
+/** Until every event is fanned out, nothing is owed, and no fan-out or delivery job is left to run. */
 async function settled(hub: TestHub): Promise<void> {
   const undispatched = hub.services.db.$client.prepare("SELECT count(*) AS n FROM events WHERE dispatched_at IS NULL");
   const queues = hub.runtime.queues;
   await eventually(async () => {
-    if ((undispatched.get() as { n: number }).n > 0) return false;
+    if ((undispatched.get() as { n: number }).n > 0 || hub.services.ledger.total() > 0) return false;
     const counts = await Promise.all(
       [...Object.values(queues.fanout), ...Object.values(queues.deliver)].map((q) => q.getJobCounts("waiting", "active", "delayed", "prioritized")),
     );
@@ -163,7 +164,8 @@ describe("watchlists", () => {
     };
     await hub.gql(issuer, `mutation { revokeCard(number: "${watched}", reason: "test") { state } }`);
     const sequence = (hub.services.db.$client.prepare("SELECT max(sequence) AS s FROM events WHERE card_number = ?").get(watched) as { s: number }).s;
-    expect(await finishedJob(hub, "urgent", `dlv-${sub.id}-${sequence}`)).toBe("skipped: subscription does not receive this event");
+    const retryJob = ledgerJobId(hub.services.identity.id, { subscriptionId: sub.id, sequence, handoff: 1 });
+    expect(await finishedJob(hub, "urgent", retryJob)).toBe("skipped: subscription does not receive this event");
     expect([...r.attempts.values()]).toEqual([1]);
     expect(r.received).toEqual([]);
     const log = await hub.gql(watcher.secret, `{ webhookDeliveries(subscriptionId: "${sub.id}") { eventId status } }`);

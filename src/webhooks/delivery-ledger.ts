@@ -1,0 +1,162 @@
+import type { Statement } from "better-sqlite3";
+import type { HubDb } from "../db/client.ts";
+import type { Lane } from "../events/lanes.ts";
+
+/**
+ * The delivery ledger (`owed_deliveries`): what the hub still owes, per subscription and event.
+ * The one home of its SQL. Rows are written with the event's fan-out and deleted when settled;
+ * every change of hand-off is conditional on the hand-off the caller saw, so two processes (two
+ * workers, a worker and a reconciler) never both act on one row.
+ */
+export interface OwedRow {
+  subscriptionId: string;
+  sequence: number;
+  lane: Lane;
+  tries: number;
+  handoff: number;
+  dueAt: number;
+}
+
+/** A row to hand to Redis, with what the breaker needs to know of its endpoint. */
+export type UnqueuedRow = OwedRow & { failures: number; parkedUntil: number | null };
+
+const COLUMNS = "o.subscription_id AS subscriptionId, o.sequence, o.lane, o.tries, o.handoff, o.due_at AS dueAt";
+
+const FREE = "(lease_until IS NULL OR lease_until < @now)";
+
+const SQL = {
+  owe: `
+    INSERT INTO owed_deliveries (subscription_id, sequence, lane, due_at, created_at)
+    VALUES (@subscriptionId, @sequence, @lane, @dueAt, @createdAt) ON CONFLICT DO NOTHING`,
+  // Parked endpoints wait (their rows are not handed) until the breaker lets a probe through.
+  unqueued: `
+    SELECT ${COLUMNS}, s.failures_since_success AS failures, s.parked_until AS parkedUntil
+    FROM owed_deliveries o JOIN webhook_subscriptions s ON s.id = o.subscription_id
+    WHERE o.queued = 0 AND o.due_at <= @horizon AND (s.parked_until IS NULL OR s.parked_until <= @now)
+    ORDER BY o.due_at LIMIT @limit`,
+  markQueued: "UPDATE owed_deliveries SET queued = 1 WHERE subscription_id = @subscriptionId AND sequence = @sequence AND handoff = @handoff AND queued = 0",
+  claim: `
+    UPDATE owed_deliveries SET lease_until = @leaseUntil, lease_job = @job, queued = 1
+    WHERE subscription_id = @subscriptionId AND sequence = @sequence AND handoff = @handoff AND ${FREE}
+    RETURNING subscription_id AS subscriptionId, sequence, lane, tries, handoff, due_at AS dueAt`,
+  claimFanout: `
+    UPDATE owed_deliveries SET lease_until = @leaseUntil, lease_job = @job, queued = 1
+    WHERE sequence = @sequence AND handoff = 0 AND ${FREE}
+    RETURNING subscription_id AS subscriptionId, sequence, lane, tries, handoff, due_at AS dueAt`,
+  settle: "DELETE FROM owed_deliveries WHERE subscription_id = @subscriptionId AND sequence = @sequence AND handoff = @handoff",
+  reschedule: `
+    UPDATE owed_deliveries SET tries = @tries, handoff = handoff + 1, queued = 0, due_at = @dueAt, lease_until = NULL, lease_job = NULL
+    WHERE subscription_id = @subscriptionId AND sequence = @sequence AND handoff = @handoff`,
+  overdue: `
+    SELECT ${COLUMNS} FROM owed_deliveries o
+    WHERE o.queued = 1 AND o.due_at < @cutoff AND (o.lease_until IS NULL OR o.lease_until < @now)
+      AND (o.due_at, o.subscription_id, o.sequence) > (@afterDue, @afterSubscription, @afterSequence)
+    ORDER BY o.due_at, o.subscription_id, o.sequence LIMIT @limit`,
+  rehand: `
+    UPDATE owed_deliveries SET handoff = handoff + 1, queued = 0, due_at = max(due_at, @now), lease_until = NULL, lease_job = NULL
+    WHERE subscription_id = @subscriptionId AND sequence = @sequence AND handoff = @handoff AND queued = 1
+      AND (lease_until IS NULL OR lease_until < @now)`,
+  replay: `
+    INSERT INTO owed_deliveries (subscription_id, sequence, lane, due_at, created_at, handoff)
+    VALUES (@subscriptionId, @sequence, @lane, @dueAt, @createdAt, 1)
+    ON CONFLICT DO UPDATE SET tries = 0, due_at = excluded.due_at,
+      handoff = CASE WHEN lease_until IS NULL OR lease_until < @now THEN handoff + 1 ELSE handoff END,
+      queued = CASE WHEN lease_until IS NULL OR lease_until < @now THEN 0 ELSE queued END`,
+  forget: "DELETE FROM owed_deliveries WHERE subscription_id = ?",
+  counts: "SELECT subscription_id AS subscriptionId, count(*) AS owed FROM owed_deliveries GROUP BY subscription_id",
+  total: "SELECT count(*) AS n FROM owed_deliveries",
+  oldest: "SELECT min(created_at) AS at FROM owed_deliveries",
+};
+
+export class DeliveryLedger {
+  /** Statements are prepared on first use (a database an older hub left may not have the table yet). */
+  readonly #statements = new Map<keyof typeof SQL, Statement>();
+
+  constructor(private readonly db: HubDb) {}
+
+  #sql(name: keyof typeof SQL): Statement {
+    let statement = this.#statements.get(name);
+    if (!statement) this.#statements.set(name, (statement = this.db.$client.prepare(SQL[name])));
+    return statement;
+  }
+
+  /** The deliveries one event owes (its fan-out); a row already there is kept as it is. */
+  owe(sequence: number, lane: Lane, subscriptionIds: readonly string[], now: Date): void {
+    const createdAt = now.toISOString();
+    for (const subscriptionId of subscriptionIds) this.#sql("owe").run({ subscriptionId, sequence, lane, dueAt: now.getTime(), createdAt });
+  }
+
+  /** Rows no job carries yet, due by `horizon`, soonest first (parked endpoints left out). */
+  unqueued(args: { now: number; horizon: number; limit: number }): UnqueuedRow[] {
+    return this.#sql("unqueued").all(args) as UnqueuedRow[];
+  }
+
+  markQueued(row: Pick<OwedRow, "subscriptionId" | "sequence" | "handoff">): void {
+    this.#sql("markQueued").run({ subscriptionId: row.subscriptionId, sequence: row.sequence, handoff: row.handoff });
+  }
+
+  /** Takes one row for an attempt by delivery job `job`, or undefined when the job is stale. */
+  claim(ref: Pick<OwedRow, "subscriptionId" | "sequence" | "handoff">, job: string, now: number, leaseUntil: number): OwedRow | undefined {
+    return this.#sql("claim").get({ ...ref, job, now, leaseUntil }) as OwedRow | undefined;
+  }
+
+  /** Takes the rows the event's fan-out job carries (hand-off 0) that nobody else holds. */
+  claimFanout(sequence: number, job: string, now: number, leaseUntil: number): OwedRow[] {
+    return this.#sql("claimFanout").all({ sequence, job, now, leaseUntil }) as OwedRow[];
+  }
+
+  /** The delivery is settled (succeeded, dead, or not owed): the row goes. */
+  settle(row: OwedRow): void {
+    this.#sql("settle").run({ subscriptionId: row.subscriptionId, sequence: row.sequence, handoff: row.handoff });
+  }
+
+  /** Next attempt at `dueAt`, after `tries` attempts in this round, by a new hand-off. */
+  reschedule(row: OwedRow, tries: number, dueAt: number): void {
+    this.#sql("reschedule").run({ subscriptionId: row.subscriptionId, sequence: row.sequence, handoff: row.handoff, tries, dueAt });
+  }
+
+  /**
+   * Queued rows whose job should have run by `cutoff` and that no worker holds, after the given
+   * position (the reconciler walks them in passes, so a long backlog is checked bit by bit).
+   */
+  overdue(args: { cutoff: number; now: number; after: { dueAt: number; subscriptionId: string; sequence: number } | null; limit: number }): OwedRow[] {
+    const after = args.after ?? { dueAt: -1, subscriptionId: "", sequence: 0 };
+    return this.#sql("overdue").all({
+      cutoff: args.cutoff,
+      now: args.now,
+      afterDue: after.dueAt,
+      afterSubscription: after.subscriptionId,
+      afterSequence: after.sequence,
+      limit: args.limit,
+    }) as OwedRow[];
+  }
+
+  /** The row's job is gone: a new hand-off takes it (true), unless something moved first. */
+  rehand(row: OwedRow, now: number): boolean {
+    return this.#sql("rehand").run({ subscriptionId: row.subscriptionId, sequence: row.sequence, handoff: row.handoff, now }).changes === 1;
+  }
+
+  /** A replay: each event owed again, from the first step of the schedule. */
+  replay(subscriptionId: string, events: readonly { sequence: number; lane: Lane }[], now: Date): void {
+    const createdAt = now.toISOString();
+    for (const event of events) this.#sql("replay").run({ subscriptionId, sequence: event.sequence, lane: event.lane, dueAt: now.getTime(), createdAt, now: now.getTime() });
+  }
+
+  /** A deleted subscription is owed nothing. */
+  forget(subscriptionId: string): void {
+    this.#sql("forget").run(subscriptionId);
+  }
+
+  owedBySubscription(): Map<string, number> {
+    return new Map((this.#sql("counts").all() as { subscriptionId: string; owed: number }[]).map((row) => [row.subscriptionId, row.owed]));
+  }
+
+  total(): number {
+    return (this.#sql("total").get() as { n: number }).n;
+  }
+
+  /** When the oldest delivery still owed was written (ISO), or null. */
+  oldest(): string | null {
+    return (this.#sql("oldest").get() as { at: string | null }).at;
+  }
+}
