@@ -47,7 +47,12 @@ export function deliveryRunner(runtime: HubRuntime, attempts: DeliveryAttempts):
     attempts,
     breaker,
     { retryScheduleMs: webhooks.retryScheduleMs, timeoutMs: webhooks.timeoutMs, budgetMs: webhooks.budgetMs, perEndpoint: webhooks.maxInFlightPerEndpoint, maxInFlight: MAX_IN_FLIGHT },
-    { rescheduled: () => relay.kick(), log },
+    {
+      rescheduled: () => relay.kick(),
+      log,
+      storage: (error) =>
+        error === null ? runtime.storage.recordStorageOk("deliveries") : runtime.storage.recordStorageError("deliveries", error, { pending: "deliveries stay owed" }),
+    },
     () => runtime.now().getTime(),
   );
 }

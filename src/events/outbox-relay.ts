@@ -2,6 +2,7 @@ import type { HubQueues, LedgerRef } from "../../jobs/queues.ts";
 import { inTransaction, type HubDb } from "../db/client.ts";
 import type { DeliveryLedger } from "../webhooks/delivery-ledger.ts";
 import type { FanoutQueries } from "../webhooks/fanout.ts";
+import { isTransientStorageError, NO_STORAGE_REPORTER, type StorageReporter } from "../db/storage-errors.ts";
 import type { DatabaseIdentity } from "./database-identity.ts";
 import { markDispatched, undispatchedEvents } from "./event-log.ts";
 import { laneOf, type Lane } from "./lanes.ts";
@@ -34,6 +35,7 @@ export class OutboxRelay {
   #running: Promise<number> | null = null;
   #again = false;
   #lastError = 0;
+  #storageFailing = false;
 
   constructor(
     private readonly db: HubDb,
@@ -43,6 +45,7 @@ export class OutboxRelay {
     private readonly queues: HubQueues,
     private readonly log: (entry: Record<string, unknown>) => void,
     private readonly now: () => Date = () => new Date(),
+    private readonly storage: StorageReporter = NO_STORAGE_REPORTER,
   ) {}
 
   /** Starts a drain soon, after the caller's transaction has surely committed; never throws. */
@@ -86,7 +89,17 @@ export class OutboxRelay {
 
   async #drainAll(): Promise<number> {
     try {
-      this.fanOut();
+      try {
+        this.fanOut();
+        if (this.#storageFailing) this.storage.recordStorageOk("outbox relay");
+        this.#storageFailing = false;
+      } catch (error) {
+        if (isTransientStorageError(error)) {
+          this.#storageFailing = true;
+          this.storage.recordStorageError("outbox relay", error, { pending: "events stay in the outbox" });
+        }
+        throw error;
+      }
       await this.#checkHighWater();
       return await this.#handOff();
     } catch (error) {

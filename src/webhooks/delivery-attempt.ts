@@ -1,5 +1,5 @@
 import { Webhook } from "standardwebhooks";
-import type { HubDb } from "../db/client.ts";
+import { inTransaction, type HubDb } from "../db/client.ts";
 import { eventId } from "../events/change-feed.ts";
 import type { StoredEvent } from "../events/event-catalogue.ts";
 import { readEvent } from "../events/event-log.ts";
@@ -100,8 +100,10 @@ export class DeliveryAttempts {
   async attempt(ref: DeliveryRef, isLast: boolean): Promise<AttemptOutcome> {
     const ready = this.prepare(ref);
     if (ready.kind === "skipped") return ready;
-    const started = this.start(ready);
-    return this.complete(started, await this.send(started), isLast);
+    // In transactions: a write that fails at COMMIT (a full disk) must throw, not pass unnoticed.
+    const started = inTransaction(this.db, () => this.start(ready));
+    const outcome = await this.send(started);
+    return inTransaction(this.db, () => this.complete(started, outcome, isLast));
   }
 
   /**

@@ -80,29 +80,35 @@ export class DeliveryRunner {
     const summary: RunSummary = { claimed: 0, sent: 0, skipped: 0, deferred: 0, skipReasons: [] };
     const started: { row: OwedRow; attempt: StartedAttempt }[] = [];
     const messages: MessageCache = new Map();
-    inTransaction(this.db, () => {
-      const rows = claim(lease);
-      summary.claimed = rows.length;
-      const planned = new Map<string, number>();
-      for (const row of rows) {
-        const ready = this.attempts.prepare({ subscriptionId: row.subscriptionId, sequence: row.sequence }, messages);
-        if (ready.kind === "skipped") {
-          this.ledger.settle(row);
-          summary.skipped++;
-          if (!summary.skipReasons.includes(ready.reason)) summary.skipReasons.push(ready.reason);
-          continue;
+    try {
+      inTransaction(this.db, () => {
+        const rows = claim(lease);
+        summary.claimed = rows.length;
+        const planned = new Map<string, number>();
+        for (const row of rows) {
+          const ready = this.attempts.prepare({ subscriptionId: row.subscriptionId, sequence: row.sequence }, messages);
+          if (ready.kind === "skipped") {
+            this.ledger.settle(row);
+            summary.skipped++;
+            if (!summary.skipReasons.includes(ready.reason)) summary.skipReasons.push(ready.reason);
+            continue;
+          }
+          const endpoint = row.subscriptionId;
+          const wait = this.waitFor(endpoint, ready.subscription, (planned.get(endpoint) ?? 0) + (this.#perEndpoint.get(endpoint) ?? 0), started.length, now);
+          if (wait !== null) {
+            this.ledger.reschedule(row, row.tries, wait);
+            summary.deferred++;
+            continue;
+          }
+          planned.set(endpoint, (planned.get(endpoint) ?? 0) + 1);
+          started.push({ row, attempt: this.attempts.start(ready) });
         }
-        const endpoint = row.subscriptionId;
-        const wait = this.waitFor(endpoint, ready.subscription, (planned.get(endpoint) ?? 0) + (this.#perEndpoint.get(endpoint) ?? 0), started.length, now);
-        if (wait !== null) {
-          this.ledger.reschedule(row, row.tries, wait);
-          summary.deferred++;
-          continue;
-        }
-        planned.set(endpoint, (planned.get(endpoint) ?? 0) + 1);
-        started.push({ row, attempt: this.attempts.start(ready) });
-      }
-    });
+      });
+    } catch (error) {
+      // Nothing was claimed or started (the transaction rolled back): the job fails and is retried.
+      this.#storage(error);
+      throw error;
+    }
     this.#storage(null);
     if (summary.deferred > 0) this.hooks.rescheduled();
     const awaited: Promise<void>[] = [];
@@ -189,7 +195,12 @@ export class DeliveryRunner {
     }
   }
 
+  #storageFailing = false;
+
+  /** Tells the storage monitor of a failed write, and of the first success after one. */
   #storage(error: unknown | null): void {
+    if (error === null && !this.#storageFailing) return;
+    this.#storageFailing = error !== null;
     this.hooks.storage?.(error);
   }
 }

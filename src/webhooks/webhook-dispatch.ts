@@ -51,11 +51,13 @@ export class WebhookDispatch {
     const slots = await this.claim("test", subscription.partnerId, subscriptionId, TEST_EVENT_SPACING_MS, TEST_EVENTS_PER_PARTNER, "test events");
     const testEventId = `test_${crypto.randomBytes(9).toString("base64url")}`;
     const testTime = this.now().toISOString();
-    const row = this.db
-      .insert(webhookDeliveries)
-      .values({ subscriptionId, eventId: testEventId, sequence: null, eventTime: testTime, attempt: 1, status: "PENDING", createdAt: testTime })
-      .returning()
-      .get();
+    const row = inTransaction(this.db, () =>
+      this.db
+        .insert(webhookDeliveries)
+        .values({ subscriptionId, eventId: testEventId, sequence: null, eventTime: testTime, attempt: 1, status: "PENDING", createdAt: testTime })
+        .returning()
+        .get(),
+    );
     await enqueue(() =>
       this.queues().addDeliveries("bulk", [{ jobId: `dlv-${subscriptionId}-${testEventId}`, data: { subscriptionId, sequence: null, testEventId, testTime } }]),
     ).catch(async (error: unknown) => {
