@@ -6,9 +6,9 @@
 // whose source is gone are removed, so dist/ never carries a module the sources no longer have.
 //
 //   node scripts/build.mjs              build (what `npm run build` runs)
-//   node scripts/build.mjs --prepare    `npm ci`'s prepare step: build when the compiler is
-//                                       installed; a production install (--omit=dev) has none
-//                                       and keeps the dist/ it was given
+//   node scripts/build.mjs --prepare    `npm ci`'s prepare step: build when the dev dependencies
+//                                       are installed; a production install (--omit=dev) has
+//                                       none and keeps the dist/ it was given
 //   node scripts/build.mjs --if-stale   build only when a source is newer than the last build
 //                                       (the test suite's global setup)
 import { spawnSync } from "node:child_process";
@@ -53,7 +53,15 @@ function isFresh() {
   return fs.existsSync(stamp) && fs.existsSync(path.join(dist, "src", "cli.js")) && fs.statSync(stamp).mtimeMs >= newestInput();
 }
 
+/**
+ * tsc, when the dev dependencies are installed; null on a production install. TypeScript alone
+ * does not tell: `npm ci --omit=dev` still installs it as an optional peer of a dependency
+ * (valibot, under @bull-board/api), without the @types packages the build needs.
+ */
 function findCompiler() {
+  const manifest = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8"));
+  const missing = Object.keys(manifest.devDependencies ?? {}).filter((name) => !fs.existsSync(path.join(root, "node_modules", name, "package.json")));
+  if (missing.length > 0) return null;
   try {
     return createRequire(path.join(root, "package.json")).resolve("typescript/bin/tsc");
   } catch {
@@ -97,11 +105,11 @@ if (mode === "--if-stale" && isFresh()) process.exit(0);
 const tsc = findCompiler();
 if (!tsc) {
   if (mode !== "--prepare") {
-    console.error("build: TypeScript is not installed (a production install?): run `npm ci` with dev dependencies, then `npm run build`");
+    console.error("build: the dev dependencies (TypeScript and its type packages) are not installed (a production install?): run `npm ci`, then `npm run build`");
     process.exit(1);
   }
-  if (fs.existsSync(path.join(dist, "src", "cli.js"))) console.log("build: no TypeScript compiler here (production install); using the dist/ already in place");
-  else console.warn("build: no TypeScript compiler here and no dist/: the hub cannot start. Build where dev dependencies are installed (`npm ci && npm run build`), then copy dist/ or prune (`npm prune --omit=dev`)");
+  if (fs.existsSync(path.join(dist, "src", "cli.js"))) console.log("build: no dev dependencies here (production install): not building, using the dist/ already in place");
+  else console.warn("build: no dev dependencies here and no dist/: the hub cannot start. Build where they are installed (`npm ci && npm run build`), then copy dist/ here or prune (`npm prune --omit=dev`)");
   process.exit(0);
 }
 build(tsc);
