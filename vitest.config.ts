@@ -12,7 +12,8 @@ export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
     setupFiles: ["test/setup.ts"],
-    globalSetup: ["test/global-setup.ts"],
+    // The build first: child-process tests run dist/ (test/build-setup.ts).
+    globalSetup: ["test/build-setup.ts", "test/global-setup.ts"],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: "forks",

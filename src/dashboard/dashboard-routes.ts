@@ -2,7 +2,7 @@ import fs from "node:fs";
 import type http from "node:http";
 import { createRequire } from "node:module";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { packagePath } from "../package-root.ts";
 import { sendError, type RouteHandler } from "../http/server.ts";
 
 /**
@@ -26,7 +26,7 @@ interface Asset {
   cacheControl: string;
 }
 
-const ASSETS_DIR = fileURLToPath(new URL("./assets/", import.meta.url));
+const ASSETS_DIR = packagePath("src", "dashboard", "assets");
 // chart.js exports no subpaths: find its main build, the UMD bundle sits beside it.
 const CHART_UMD = path.join(path.dirname(createRequire(import.meta.url).resolve("chart.js")), "chart.umd.js");
 const REVALIDATE = "no-cache";

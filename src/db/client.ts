@@ -1,16 +1,16 @@
 import fs from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
 import { drizzle, type BetterSQLite3Database } from "drizzle-orm/better-sqlite3";
 import { migrate } from "drizzle-orm/better-sqlite3/migrator";
+import { packagePath } from "../package-root.ts";
 import { ensurePrivateDir, makePrivate, PRIVATE_FILE_MODE } from "../private-files.ts";
 import { restoreDeferredIndexes } from "./deferred-indexes.ts";
 import * as schema from "./schema.ts";
 
 export type HubDb = BetterSQLite3Database<typeof schema> & { $client: Database.Database };
 
-const MIGRATIONS_FOLDER = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../drizzle");
+const MIGRATIONS_FOLDER = packagePath("drizzle");
 
 /** The database holds the register: its folder and file are owner-only (see private-files.ts). */
 function createPrivately(file: string): void {

@@ -22,7 +22,7 @@ function cli(dataDir: string, ...args: string[]): Promise<Outcome> {
   );
 }
 
-// Each call starts a Node process that compiles the TypeScript sources: slow on a busy machine.
+// Each call starts a Node process running the compiled hub (dist/): slow on a busy machine.
 const CLI_TIMEOUT = 180_000;
 
 describe("command line", () => {
