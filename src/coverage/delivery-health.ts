@@ -25,40 +25,48 @@ type TotalsRow = Pick<DeliveryHealthView, "subscriptionId" | "partnerName" | "st
  * endpoint's circuit breaker (webhooks/endpoint-breaker.ts), so an operator sees a parked endpoint
  * and its backlog side by side.
  */
+const SQL = {
+  totals: `
+    SELECT s.id AS subscriptionId, p.name AS partnerName, s.status AS status,
+           s.failures_since_success AS failures, s.parked_until AS parkedUntilMs,
+           count(DISTINCT CASE WHEN d.status = 'SUCCEEDED' THEN d.event_id END) AS delivered,
+           count(DISTINCT d.event_id) - count(DISTINCT CASE WHEN d.status = 'SUCCEEDED' THEN d.event_id END) AS failed
+    FROM webhook_subscriptions s
+    JOIN partners p ON p.id = s.partner_id
+    LEFT JOIN webhook_deliveries d ON d.subscription_id = s.id
+    GROUP BY s.id ORDER BY p.name, s.id`,
+  latencyAt: `
+    SELECT (julianday(delivered_at) - julianday(event_time)) * 86400000.0 AS ms
+    FROM webhook_deliveries WHERE subscription_id = @id AND status = 'SUCCEEDED'
+    ORDER BY ms LIMIT 1 OFFSET @offset`,
+} as const;
+
 export class DeliveryHealth {
-  readonly #totals: Statement;
-  readonly #latencyAt: Statement;
+  /** Prepared on first use: services may be built over a database an older hub left, before its migrations. */
+  readonly #statements = new Map<keyof typeof SQL, Statement>();
 
   constructor(
-    db: HubDb,
+    private readonly db: HubDb,
     private readonly ledger: DeliveryLedger,
     private readonly now: () => Date = () => new Date(),
-  ) {
-    this.#totals = db.$client.prepare(`
-      SELECT s.id AS subscriptionId, p.name AS partnerName, s.status AS status,
-             s.failures_since_success AS failures, s.parked_until AS parkedUntilMs,
-             count(DISTINCT CASE WHEN d.status = 'SUCCEEDED' THEN d.event_id END) AS delivered,
-             count(DISTINCT d.event_id) - count(DISTINCT CASE WHEN d.status = 'SUCCEEDED' THEN d.event_id END) AS failed
-      FROM webhook_subscriptions s
-      JOIN partners p ON p.id = s.partner_id
-      LEFT JOIN webhook_deliveries d ON d.subscription_id = s.id
-      GROUP BY s.id ORDER BY p.name, s.id`);
-    this.#latencyAt = db.$client.prepare(`
-      SELECT (julianday(delivered_at) - julianday(event_time)) * 86400000.0 AS ms
-      FROM webhook_deliveries WHERE subscription_id = @id AND status = 'SUCCEEDED'
-      ORDER BY ms LIMIT 1 OFFSET @offset`);
+  ) {}
+
+  #sql(name: keyof typeof SQL): Statement {
+    let statement = this.#statements.get(name);
+    if (!statement) this.#statements.set(name, (statement = this.db.$client.prepare(SQL[name])));
+    return statement;
   }
 
   private percentile(id: string, delivered: number, p: number): number | null {
     if (delivered === 0) return null;
-    const row = this.#latencyAt.get({ id, offset: Math.min(delivered - 1, Math.floor(p * delivered)) }) as { ms: number } | undefined;
+    const row = this.#sql("latencyAt").get({ id, offset: Math.min(delivered - 1, Math.floor(p * delivered)) }) as { ms: number } | undefined;
     return row ? Math.round(Math.max(0, row.ms) * 10) / 10 : null;
   }
 
   rows(): DeliveryHealthView[] {
     const owed = this.ledger.owedBySubscription();
     const now = this.now().getTime();
-    return (this.#totals.all() as TotalsRow[]).map(({ failures, parkedUntilMs, ...row }) => {
+    return (this.#sql("totals").all() as TotalsRow[]).map(({ failures, parkedUntilMs, ...row }) => {
       const breaker = breakerState({ failures, parkedUntil: parkedUntilMs }, now);
       return {
         ...row,
