@@ -86,7 +86,7 @@ export function createServices(db: HubDb, digester: Digester, now: () => Date = 
     audit,
     coverage: new CoverageService(db, now, figures),
     timeline: new MigrationTimeline(db, now, figures),
-    deliveryHealth: new DeliveryHealth(db),
+    deliveryHealth: new DeliveryHealth(db, ledger, now),
     conformance: new ConformanceProbe(db, subscriptions, urlPolicy, settings.probe, now),
     verification: new HolderVerification(lookup, register.queries, digester, audit, () => services.limits),
     feed: new ChangeFeed(db),

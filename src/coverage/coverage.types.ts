@@ -9,6 +9,17 @@ registerEnumType(CoverageGroupEnum, { name: "CoverageGroup", description: "How r
 export const MigrationGroupEnum = { TOTAL: "TOTAL", PROVINCE: "PROVINCE", NATIONALITY: "NATIONALITY" } as const;
 registerEnumType(MigrationGroupEnum, { name: "MigrationGroup", description: "How migration progress is grouped." });
 
+export const EndpointBreakerStateEnum = { CLOSED: "CLOSED", PARKED: "PARKED", PROBING: "PROBING" } as const;
+registerEnumType(EndpointBreakerStateEnum, {
+  name: "EndpointBreakerState",
+  description: "The circuit breaker of a subscription's endpoint: after repeated failures in a row the hub stops sending to it for a while, so a failing endpoint costs only itself.",
+  valuesConfig: {
+    CLOSED: { description: "Deliveries flow as usual." },
+    PARKED: { description: "Failed repeatedly: nothing is sent until parkedUntil (or while its probe is out), and what it is owed waits without spending retry attempts." },
+    PROBING: { description: "The park is over: the next attempt is a single probe; its success closes the breaker and everything owed flows, its failure parks the endpoint again, for twice as long (up to a limit)." },
+  },
+});
+
 @ObjectType({ simpleResolvers: true, description: "Partners of one industry or province by their strongest evidence of V2023 adaptation." })
 export class CoverageRow {
   @Field(() => String, { description: "Industry enum value, two-digit province code, or NATIONWIDE." })
@@ -88,6 +99,15 @@ export class DeliveryHealthRow {
 
   @Field(() => Float, { nullable: true, description: "99th percentile of the same." })
   p99LatencyMs!: number | null;
+
+  @Field(() => Int, { description: "Deliveries the hub still owes it, from the delivery ledger: events committed for it that are not yet delivered, dead, or found not owed." })
+  owed!: number;
+
+  @Field(() => EndpointBreakerStateEnum, { description: "Its endpoint's circuit breaker." })
+  breaker!: string;
+
+  @Field(() => DateTimeScalar, { nullable: true, description: "When the endpoint's current or last park ends (while a probe is out, when the probe's hold lapses); null when the breaker is closed." })
+  parkedUntil!: string | null;
 }
 
 @ObjectType({ simpleResolvers: true, description: "One conformance probe of a partner's endpoint." })

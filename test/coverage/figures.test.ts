@@ -87,7 +87,7 @@ describe("rollout figures", () => {
         seen = calls;
         await new Promise((r) => setTimeout(r, 400));
       }
-      const [row] = (await hub.gql(viewer, "{ deliveryHealth { subscriptionId partnerName status delivered failed successRatio p50LatencyMs p99LatencyMs } }")).data.deliveryHealth.filter(
+      const [row] = (await hub.gql(viewer, "{ deliveryHealth { subscriptionId partnerName status delivered failed successRatio p50LatencyMs p99LatencyMs owed breaker parkedUntil } }")).data.deliveryHealth.filter(
         (r: any) => r.subscriptionId === sub.id,
       );
       // Counted in events, not attempts: an event retried into success counts once, as delivered.
@@ -95,7 +95,8 @@ describe("rollout figures", () => {
       const attempted = receiver.attempts.size;
       expect(delivered).toBe(attempted);
       expect(calls).toBe(2 * attempted);
-      expect(row).toMatchObject({ partnerName: "Test Hotel", status: "ACTIVE", delivered, failed: 0, successRatio: 1 });
+      // Everything delivered: nothing owed, and the breaker (one failure per event, each followed by a success) closed.
+      expect(row).toMatchObject({ partnerName: "Test Hotel", status: "ACTIVE", delivered, failed: 0, successRatio: 1, owed: 0, breaker: "CLOSED", parkedUntil: null });
       const gone = hub.partnerKey(ALL_EVENTS_NO_LINEAGE);
       const dead = await TestReceiver.start();
       dead.respond = () => ({ status: 400 });
@@ -103,8 +104,17 @@ describe("rollout figures", () => {
       await hub.gql(hub.key("ISSUER"), `mutation { revokeCard(number: "${ours[0]}", reason: "x") { state } }`);
       await dead.waitFor(() => dead.attempts.size === 1);
       await new Promise((r) => setTimeout(r, 200));
-      const health = (await hub.gql(viewer, "{ deliveryHealth { subscriptionId delivered failed successRatio p50LatencyMs } }")).data.deliveryHealth;
-      expect(health.find((r: any) => r.subscriptionId === deadSub.id)).toEqual({ subscriptionId: deadSub.id, delivered: 0, failed: 1, successRatio: 0, p50LatencyMs: null });
+      const health = (await hub.gql(viewer, "{ deliveryHealth { subscriptionId delivered failed successRatio p50LatencyMs owed breaker } }")).data.deliveryHealth;
+      expect(health.find((r: any) => r.subscriptionId === deadSub.id)).toEqual({
+        subscriptionId: deadSub.id,
+        delivered: 0,
+        failed: 1,
+        successRatio: 0,
+        p50LatencyMs: null,
+        // A 400 gives up at once: dead, so no longer owed; one failure does not park the endpoint.
+        owed: 0,
+        breaker: "CLOSED",
+      });
       await dead.close();
       expect(row.p50LatencyMs).toBeGreaterThanOrEqual(0);
       expect(row.p99LatencyMs).toBeGreaterThanOrEqual(row.p50LatencyMs);

@@ -23,7 +23,7 @@ const DASHBOARD_QUERY = `{
   total: migrationProgress(groupBy: TOTAL) { activeHolders onV2023 ratio }
   nationality: migrationProgress(groupBy: NATIONALITY) { key activeHolders onV2023 }
   migrationTimeline(weeks: 52) { periodStart activeHolders onV2023 }
-  deliveryHealth { subscriptionId partnerName status delivered failed successRatio p50LatencyMs p99LatencyMs }
+  deliveryHealth { subscriptionId partnerName status delivered failed successRatio p50LatencyMs p99LatencyMs breaker }
   partners { id name adaptation { level } }
 }`;
 
@@ -247,7 +247,7 @@ describe("dashboard in a real browser", { timeout: 120_000 }, () => {
     ]);
     for (const [i, row] of (expected.deliveryHealth as any[]).entries()) {
       const cells = health[i].fields;
-      expect([cells.status, num(cells.delivered), num(cells.failed)]).toEqual([row.status, row.delivered, row.failed]);
+      expect([cells.status, cells.breaker, num(cells.delivered), num(cells.failed)]).toEqual([row.status, row.breaker, row.delivered, row.failed]);
       expect(cells.successRatio).toBe(row.delivered + row.failed === 0 ? "—" : percent(row.successRatio));
       expect(cells.p50LatencyMs === "—").toBe(row.p50LatencyMs === null);
       expect(cells.p99LatencyMs === "—").toBe(row.p99LatencyMs === null);

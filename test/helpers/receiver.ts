@@ -6,8 +6,10 @@ export interface Received {
   id: string;
   headers: http.IncomingHttpHeaders;
   body: string;
-  event: { id: string; type: string; subject?: string; source: string; specversion: string; data: Record<string, any> };
+  event: { id: string; type: string; time: string; subject?: string; source: string; specversion: string; data: Record<string, any> };
   verified: boolean;
+  /** When the receiver answered 2xx (Unix ms): the end of the event's event-to-2xx latency. */
+  receivedAt: number;
 }
 
 /** Decides the answer to one request: a status, optionally extra headers and a delay. */
@@ -64,7 +66,7 @@ export class TestReceiver {
       const answer = this.respond({ id, attempt });
       const finish = () => {
         if (answer.status >= 200 && answer.status < 300) {
-          this.received.push({ id, headers: req.headers, body, event: JSON.parse(body), verified: this.verify(body, req.headers) });
+          this.received.push({ id, headers: req.headers, body, event: JSON.parse(body), verified: this.verify(body, req.headers), receivedAt: Date.now() });
           for (const wake of this.waiters.splice(0)) wake();
         }
         res.writeHead(answer.status, answer.headers);

@@ -11,7 +11,7 @@ const DASHBOARD = `query Dashboard {
   total: migrationProgress(groupBy: TOTAL) { activeHolders onV2023 ratio }
   nationality: migrationProgress(groupBy: NATIONALITY) { key label activeHolders onV2023 ratio }
   migrationTimeline(weeks: 52) { periodStart activeHolders onV2023 }
-  deliveryHealth { subscriptionId partnerName status delivered failed successRatio p50LatencyMs p99LatencyMs }
+  deliveryHealth { subscriptionId partnerName status delivered failed successRatio p50LatencyMs p99LatencyMs breaker parkedUntil }
   partners { id name industry province { code name } adaptation { level declared } }
 }`;
 

@@ -69,14 +69,17 @@ export function renderNationalities(rows) {
 }
 
 const STATUS_TONES = { ACTIVE: "ok", PAUSED: "warn", DISABLED: "bad" };
+const BREAKER_TONES = { CLOSED: "ok", PROBING: "warn", PARKED: "bad" };
 
 export function renderHealth(rows) {
-  const headers = ["Partner", "Status", "Delivered", "Failed", "Success", "p50 ms", "p99 ms"].map((label, i) => ({ label, numeric: i >= 2 }));
+  const headers = ["Partner", "Status", "Breaker", "Delivered", "Failed", "Success", "p50 ms", "p99 ms"].map((label, i) => ({ label, numeric: i >= 3 }));
   const body = rows.map((row) => {
     const attempted = row.delivered + row.failed > 0;
     return el("tr", { "data-testid": "health-row", "data-subscription": row.subscriptionId }, [
       el("th", { scope: "row", "data-field": "partnerName" }, [row.partnerName, el("span", { class: "muted id" }, row.subscriptionId)]),
       el("td", { "data-field": "status" }, badge(row.status, STATUS_TONES[row.status] ?? "neutral")),
+      // A parked endpoint gets nothing until its park ends (then one probe): the time is in the tooltip.
+      el("td", { "data-field": "breaker", title: row.parkedUntil ? `parked until ${row.parkedUntil}` : null }, badge(row.breaker, BREAKER_TONES[row.breaker] ?? "neutral")),
       numberCell("delivered", formatInt(row.delivered)),
       numberCell("failed", formatInt(row.failed)),
       // The hub reports 0 before any attempt; that is "no data", not "all failed".
