@@ -112,6 +112,7 @@ export class DeliveryRunner {
     this.#storage(null);
     if (summary.deferred > 0) this.hooks.rescheduled();
     const awaited: Promise<void>[] = [];
+    const unanswered = new Map<string, number>();
     for (const { row, attempt } of started) {
       const endpoint = row.subscriptionId;
       this.#inFlight++;
@@ -121,6 +122,9 @@ export class DeliveryRunner {
         .send(attempt)
         .then((outcome) => this.#record(row, attempt, outcome, this.now() - sentAt))
         .finally(() => {
+          const waiting = (unanswered.get(endpoint) ?? 1) - 1;
+          if (waiting > 0) unanswered.set(endpoint, waiting);
+          else unanswered.delete(endpoint);
           this.#inFlight--;
           const left = (this.#perEndpoint.get(endpoint) ?? 1) - 1;
           if (left > 0) this.#perEndpoint.set(endpoint, left);
@@ -128,6 +132,7 @@ export class DeliveryRunner {
           this.#running.delete(done);
         });
       this.#running.add(done);
+      unanswered.set(endpoint, (unanswered.get(endpoint) ?? 0) + 1);
       if (!this.#slow.has(endpoint)) awaited.push(done);
       summary.sent++;
     }
@@ -136,6 +141,8 @@ export class DeliveryRunner {
       const budget = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.settings.budgetMs)));
       await Promise.race([Promise.all(awaited), budget]);
       clearTimeout(timer);
+      // Whoever has not answered within the budget is slow from now on: later jobs do not wait for it.
+      for (const endpoint of unanswered.keys()) this.#slow.add(endpoint);
     }
     return summary;
   }
