@@ -33,7 +33,7 @@ return -1`;
  */
 export class OutboxRelay {
   #running: Promise<number> | null = null;
-  #again = false;
+  #queued: Promise<number> | null = null;
   #lastError = 0;
   #storageFailing = false;
 
@@ -55,21 +55,25 @@ export class OutboxRelay {
     });
   }
 
-  /** Runs the three steps; concurrent calls share one run. Returns how many rows were handed over. */
-  async drain(): Promise<number> {
-    if (this.#running) {
-      this.#again = true;
+  /**
+   * Runs the three steps. A call while a run is going waits for one more run after it (shared by
+   * everyone who asks meanwhile), so what was committed before the call is surely handed over.
+   * Returns how many rows that run handed over.
+   */
+  drain(): Promise<number> {
+    if (!this.#running) {
+      this.#running = this.#drainAll().finally(() => {
+        this.#running = null;
+      });
       return this.#running;
     }
-    this.#running = this.#drainAll().finally(() => {
-      this.#running = null;
-    });
-    const handed = await this.#running;
-    if (this.#again) {
-      this.#again = false;
-      return handed + (await this.drain());
-    }
-    return handed;
+    this.#queued ??= this.#running
+      .catch(() => 0)
+      .then(() => {
+        this.#queued = null;
+        return this.drain();
+      });
+    return this.#queued;
   }
 
   /** Step 1 alone (no Redis): how many events were fanned out into the ledger. */
