@@ -31,14 +31,21 @@ export class DatabaseIdentity {
     return (this.#highest.get() as { seq: number }).seq;
   }
 
-  /** Moves this database's next sequence past `mark` and renews its identity. */
-  continueAfter(mark: number): void {
-    inTransaction(this.db, () => {
+  /**
+   * Moves this database's next sequence past `mark` and renews its identity; returns whether it
+   * was behind. Judged again inside the transaction: another process on this same database (the
+   * api beside the worker) may have committed up to the mark since the caller read its sequence,
+   * and that database is not behind anything.
+   */
+  continueAfter(mark: number): boolean {
+    return inTransaction(this.db, () => {
       const sql = this.db.$client;
       if (sql.prepare("UPDATE sqlite_sequence SET seq = @mark WHERE name = 'events' AND seq < @mark").run({ mark }).changes === 0) {
-        sql.prepare("INSERT INTO sqlite_sequence (name, seq) SELECT 'events', @mark WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'events')").run({ mark });
+        const inserted = sql.prepare("INSERT INTO sqlite_sequence (name, seq) SELECT 'events', @mark WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'events')").run({ mark });
+        if (inserted.changes === 0) return false;
       }
       sql.prepare("INSERT INTO hub_meta (key, value) VALUES ('database_id', @id) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run({ id: newId() });
+      return true;
     });
   }
 

@@ -121,7 +121,7 @@ export class OutboxRelay {
     const mine = this.identity.highestSequence();
     const mark = Number(await this.queues.connection.eval(HIGH_WATER, 1, key, String(mine)));
     if (mark < 0) return;
-    this.identity.continueAfter(mark);
+    if (!this.identity.continueAfter(mark)) return; // a sibling process on this database raised the mark
     this.log({
       level: "warn",
       msg: "this database is behind the event ids Redis has seen (restored from a backup, or new); its next events continue after them, under a new database identity",

@@ -15,6 +15,8 @@ export interface OwedRow {
   tries: number;
   handoff: number;
   dueAt: number;
+  /** Claimed rows: the job that holds the lease. */
+  leaseJob?: string | null;
 }
 
 /** A row to hand to Redis, with what the breaker needs to know of its endpoint. */
@@ -38,11 +40,11 @@ const SQL = {
   claim: `
     UPDATE owed_deliveries SET lease_until = @leaseUntil, lease_job = @job, queued = 1
     WHERE subscription_id = @subscriptionId AND sequence = @sequence AND handoff = @handoff AND ${FREE}
-    RETURNING subscription_id AS subscriptionId, sequence, lane, tries, handoff, due_at AS dueAt`,
+    RETURNING subscription_id AS subscriptionId, sequence, lane, tries, handoff, due_at AS dueAt, lease_job AS leaseJob`,
   claimFanout: `
     UPDATE owed_deliveries SET lease_until = @leaseUntil, lease_job = @job, queued = 1
     WHERE sequence = @sequence AND handoff = 0 AND ${FREE}
-    RETURNING subscription_id AS subscriptionId, sequence, lane, tries, handoff, due_at AS dueAt`,
+    RETURNING subscription_id AS subscriptionId, sequence, lane, tries, handoff, due_at AS dueAt, lease_job AS leaseJob`,
   settle: "DELETE FROM owed_deliveries WHERE subscription_id = @subscriptionId AND sequence = @sequence AND handoff = @handoff",
   reschedule: `
     UPDATE owed_deliveries SET tries = @tries, handoff = handoff + 1, queued = 0, due_at = @dueAt, lease_until = NULL, lease_job = NULL
@@ -52,6 +54,8 @@ const SQL = {
     WHERE o.queued = 1 AND o.due_at < @cutoff AND (o.lease_until IS NULL OR o.lease_until < @now)
       AND (o.due_at, o.subscription_id, o.sequence) > (@afterDue, @afterSubscription, @afterSequence)
     ORDER BY o.due_at, o.subscription_id, o.sequence LIMIT @limit`,
+  // A leased row moved on under its holder (a replay): the holder's outcome no longer applies; it lets go, and the row is handed again.
+  release: "UPDATE owed_deliveries SET lease_until = NULL, lease_job = NULL, queued = 0 WHERE subscription_id = @subscriptionId AND sequence = @sequence AND lease_job = @job",
   rehand: `
     UPDATE owed_deliveries SET handoff = handoff + 1, queued = 0, due_at = max(due_at, @now), lease_until = NULL, lease_job = NULL
     WHERE subscription_id = @subscriptionId AND sequence = @sequence AND handoff = @handoff AND queued = 1
@@ -59,8 +63,7 @@ const SQL = {
   replay: `
     INSERT INTO owed_deliveries (subscription_id, sequence, lane, due_at, created_at, handoff)
     VALUES (@subscriptionId, @sequence, @lane, @dueAt, @createdAt, 1)
-    ON CONFLICT DO UPDATE SET tries = 0, due_at = excluded.due_at,
-      handoff = CASE WHEN lease_until IS NULL OR lease_until < @now THEN handoff + 1 ELSE handoff END,
+    ON CONFLICT DO UPDATE SET tries = 0, due_at = excluded.due_at, handoff = handoff + 1,
       queued = CASE WHEN lease_until IS NULL OR lease_until < @now THEN 0 ELSE queued END`,
   forget: "DELETE FROM owed_deliveries WHERE subscription_id = ?",
   counts: "SELECT subscription_id AS subscriptionId, count(*) AS owed FROM owed_deliveries GROUP BY subscription_id",
@@ -107,12 +110,17 @@ export class DeliveryLedger {
 
   /** The delivery is settled (succeeded, dead, or not owed): the row goes. */
   settle(row: OwedRow): void {
-    this.#sql("settle").run({ subscriptionId: row.subscriptionId, sequence: row.sequence, handoff: row.handoff });
+    if (this.#sql("settle").run({ subscriptionId: row.subscriptionId, sequence: row.sequence, handoff: row.handoff }).changes === 0) this.#release(row);
   }
 
   /** Next attempt at `dueAt`, after `tries` attempts in this round, by a new hand-off. */
   reschedule(row: OwedRow, tries: number, dueAt: number): void {
-    this.#sql("reschedule").run({ subscriptionId: row.subscriptionId, sequence: row.sequence, handoff: row.handoff, tries, dueAt });
+    if (this.#sql("reschedule").run({ subscriptionId: row.subscriptionId, sequence: row.sequence, handoff: row.handoff, tries, dueAt }).changes === 0) this.#release(row);
+  }
+
+  /** The row was replayed while this holder's attempt ran: the replay stands, the lease goes. */
+  #release(row: OwedRow): void {
+    if (row.leaseJob) this.#sql("release").run({ subscriptionId: row.subscriptionId, sequence: row.sequence, job: row.leaseJob });
   }
 
   /**
