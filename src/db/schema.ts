@@ -189,7 +189,10 @@ export const owedDeliveries = sqliteTable(
     tries: integer("tries").notNull().default(0),
     /** Which hand-off carries the row: 0 the event's fan-out job, n > 0 the n-th delivery job. */
     handoff: integer("handoff").notNull().default(0),
-    /** 1 once the current hand-off's job was added to Redis. */
+    /**
+     * 0 no job carries it yet; 1 a job was added to Redis (or a worker holds it); 2 it waits for its
+     * endpoint's breaker (parked); 3 it waits for a free slot at its endpoint (busy).
+     */
     queued: integer("queued").notNull().default(0),
     /** When the next attempt may run (Unix ms). */
     dueAt: integer("due_at").notNull(),
@@ -203,6 +206,9 @@ export const owedDeliveries = sqliteTable(
     index("owed_deliveries_unqueued_idx").on(table.dueAt).where(sql`queued = 0`),
     index("owed_deliveries_queued_idx").on(table.dueAt).where(sql`queued = 1`),
     index("owed_deliveries_sequence_idx").on(table.sequence, table.handoff),
+    index("owed_deliveries_parked_idx").on(table.subscriptionId, table.dueAt).where(sql`queued = 2`),
+    index("owed_deliveries_busy_idx").on(table.subscriptionId, table.dueAt).where(sql`queued = 3`),
+    index("owed_deliveries_busy_due_idx").on(table.dueAt).where(sql`queued = 3`),
   ],
 );
 

@@ -1,6 +1,7 @@
 import type { HubQueues, LedgerRef } from "../../jobs/queues.ts";
 import { inTransaction, type HubDb } from "../db/client.ts";
 import type { DeliveryLedger } from "../webhooks/delivery-ledger.ts";
+import { BREAKER_FAILURES } from "../webhooks/endpoint-breaker.ts";
 import type { FanoutQueries } from "../webhooks/fanout.ts";
 import { isTransientStorageError, NO_STORAGE_REPORTER, type StorageReporter } from "../db/storage-errors.ts";
 import type { DatabaseIdentity } from "./database-identity.ts";
@@ -95,6 +96,7 @@ export class OutboxRelay {
     try {
       try {
         this.fanOut();
+        this.ledger.releaseWaiting(this.now().getTime(), BREAKER_FAILURES);
         if (this.#storageFailing) this.storage.recordStorageOk("outbox relay");
         this.#storageFailing = false;
       } catch (error) {
@@ -136,7 +138,7 @@ export class OutboxRelay {
     let handed = 0;
     for (;;) {
       const now = this.now().getTime();
-      const rows = this.ledger.unqueued({ now, horizon: now + HANDOFF_HORIZON_MS, limit: BATCH });
+      const rows = this.ledger.unqueued({ horizon: now + HANDOFF_HORIZON_MS, limit: BATCH });
       if (rows.length === 0) return handed;
       const byLane: Record<Lane, (LedgerRef & { delay: number })[]> = { urgent: [], bulk: [] };
       for (const row of rows) byLane[row.lane].push({ ...row, delay: row.dueAt - now });

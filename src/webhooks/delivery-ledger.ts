@@ -19,8 +19,6 @@ export interface OwedRow {
   leaseJob?: string | null;
 }
 
-/** A row to hand to Redis, with what the breaker needs to know of its endpoint. */
-export type UnqueuedRow = OwedRow & { failures: number; parkedUntil: number | null };
 
 const COLUMNS = "o.subscription_id AS subscriptionId, o.sequence, o.lane, o.tries, o.handoff, o.due_at AS dueAt";
 
@@ -30,11 +28,10 @@ const SQL = {
   owe: `
     INSERT INTO owed_deliveries (subscription_id, sequence, lane, due_at, created_at)
     VALUES (@subscriptionId, @sequence, @lane, @dueAt, @createdAt) ON CONFLICT DO NOTHING`,
-  // Parked endpoints wait (their rows are not handed) until the breaker lets a probe through.
+  // A parked endpoint's new rows are handed too: the runner moves them to wait (queued 2), once.
   unqueued: `
-    SELECT ${COLUMNS}, s.failures_since_success AS failures, s.parked_until AS parkedUntil
-    FROM owed_deliveries o JOIN webhook_subscriptions s ON s.id = o.subscription_id
-    WHERE o.queued = 0 AND o.due_at <= @horizon AND (s.parked_until IS NULL OR s.parked_until <= @now)
+    SELECT ${COLUMNS} FROM owed_deliveries o
+    WHERE o.queued = 0 AND o.due_at <= @horizon
     ORDER BY o.due_at LIMIT @limit`,
   markQueued: "UPDATE owed_deliveries SET queued = 1 WHERE subscription_id = @subscriptionId AND sequence = @sequence AND handoff = @handoff AND queued = 0",
   claim: `
@@ -65,6 +62,23 @@ const SQL = {
     VALUES (@subscriptionId, @sequence, @lane, @dueAt, @createdAt, 1)
     ON CONFLICT DO UPDATE SET tries = 0, due_at = excluded.due_at, handoff = handoff + 1,
       queued = CASE WHEN lease_until IS NULL OR lease_until < @now THEN 0 ELSE queued END`,
+  wait: `
+    UPDATE owed_deliveries SET tries = @tries, handoff = handoff + 1, queued = @state, due_at = @dueAt, lease_until = NULL, lease_job = NULL
+    WHERE subscription_id = @subscriptionId AND sequence = @sequence AND handoff = @handoff`,
+  releaseParked: "UPDATE owed_deliveries SET queued = 0, due_at = @now WHERE subscription_id = @subscriptionId AND queued = 2",
+  releaseBusy: "UPDATE owed_deliveries SET queued = 0, due_at = @now WHERE subscription_id = @subscriptionId AND queued = 3",
+  releaseOneParked: `
+    UPDATE owed_deliveries SET queued = 0, due_at = @now
+    WHERE rowid = (SELECT rowid FROM owed_deliveries WHERE subscription_id = @subscriptionId AND queued = 2 ORDER BY due_at LIMIT 1)`,
+  releaseOneBusy: `
+    UPDATE owed_deliveries SET queued = 0, due_at = @now
+    WHERE rowid = (SELECT rowid FROM owed_deliveries WHERE subscription_id = @subscriptionId AND queued = 3 ORDER BY due_at LIMIT 1)`,
+  // Busy rows no finished attempt released (the worker that held the slots died): let go after a while.
+  releaseStaleBusy: "UPDATE owed_deliveries SET queued = 0 WHERE queued = 3 AND due_at <= @now",
+  parkedEndpoints: `
+    SELECT s.id, s.status, s.failures_since_success AS failures, s.parked_until AS parkedUntil
+    FROM webhook_subscriptions s
+    WHERE EXISTS (SELECT 1 FROM owed_deliveries o WHERE o.subscription_id = s.id AND o.queued = 2)`,
   forget: "DELETE FROM owed_deliveries WHERE subscription_id = ?",
   counts: "SELECT subscription_id AS subscriptionId, count(*) AS owed FROM owed_deliveries GROUP BY subscription_id",
   total: "SELECT count(*) AS n FROM owed_deliveries",
@@ -89,9 +103,9 @@ export class DeliveryLedger {
     for (const subscriptionId of subscriptionIds) this.#sql("owe").run({ subscriptionId, sequence, lane, dueAt: now.getTime(), createdAt });
   }
 
-  /** Rows no job carries yet, due by `horizon`, soonest first (parked endpoints left out). */
-  unqueued(args: { now: number; horizon: number; limit: number }): UnqueuedRow[] {
-    return this.#sql("unqueued").all(args) as UnqueuedRow[];
+  /** Rows no job carries yet, due by `horizon`, soonest first. */
+  unqueued(args: { horizon: number; limit: number }): OwedRow[] {
+    return this.#sql("unqueued").all(args) as OwedRow[];
   }
 
   markQueued(row: Pick<OwedRow, "subscriptionId" | "sequence" | "handoff">): void {
@@ -116,6 +130,41 @@ export class DeliveryLedger {
   /** Next attempt at `dueAt`, after `tries` attempts in this round, by a new hand-off. */
   reschedule(row: OwedRow, tries: number, dueAt: number): void {
     if (this.#sql("reschedule").run({ subscriptionId: row.subscriptionId, sequence: row.sequence, handoff: row.handoff, tries, dueAt }).changes === 0) this.#release(row);
+  }
+
+  /**
+   * The row waits for its endpoint, costing nothing meanwhile (no job, not read by the hand-off):
+   * `parked` until the breaker lets a probe through or closes, `busy` until an attempt to the
+   * endpoint finishes (or `releaseAt`, should no finished attempt release it).
+   */
+  wait(row: OwedRow, why: "parked" | "busy", releaseAt: number): void {
+    const state = why === "parked" ? 2 : 3;
+    const args = { subscriptionId: row.subscriptionId, sequence: row.sequence, handoff: row.handoff, tries: row.tries, state, dueAt: releaseAt };
+    if (this.#sql("wait").run(args).changes === 0) this.#release(row);
+  }
+
+  /** An attempt to the endpoint finished: one busy row may go (true when one went). */
+  releaseOneBusy(subscriptionId: string, now: number): boolean {
+    return this.#sql("releaseOneBusy").run({ subscriptionId, now }).changes > 0;
+  }
+
+  /** The endpoint's breaker closed: everything waiting for it goes. */
+  releaseAll(subscriptionId: string, now: number): number {
+    return this.#sql("releaseParked").run({ subscriptionId, now }).changes + this.#sql("releaseBusy").run({ subscriptionId, now }).changes;
+  }
+
+  /**
+   * The relay's pass over waiting rows: a parked endpoint whose park ended gets one row back (its
+   * probe); an endpoint whose breaker closed, or that is no longer ACTIVE (its rows will settle),
+   * gets all; busy rows left waiting too long go. Returns how many rows became unqueued.
+   */
+  releaseWaiting(now: number, breakerFailures: number): number {
+    let released = this.#sql("releaseStaleBusy").run({ now }).changes;
+    for (const endpoint of this.#sql("parkedEndpoints").all() as { id: string; status: string; failures: number; parkedUntil: number | null }[]) {
+      if (endpoint.status !== "ACTIVE" || endpoint.failures < breakerFailures) released += this.releaseAll(endpoint.id, now);
+      else if (endpoint.parkedUntil === null || endpoint.parkedUntil <= now) released += this.#sql("releaseOneParked").run({ subscriptionId: endpoint.id, now }).changes;
+    }
+    return released;
   }
 
   /** The row was replayed while this holder's attempt ran: the replay stands, the lease goes. */

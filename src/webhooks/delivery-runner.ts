@@ -18,6 +18,11 @@ import { isLastAttempt, retryDelay } from "./retry-policy.ts";
  * retry policy. A storage error while recording leaves the row leased, to be handed over again
  * once the lease lapses; it never spends an attempt and never escapes as an exception.
  */
+/** When rows waiting for a parked endpoint go back anyway (the relay releases the probe long before). */
+const PARKED_RELEASE_MS = 3_600_000;
+/** When rows waiting for a free slot go back, should no finished attempt release them (its worker died). */
+const BUSY_RELEASE_MS = 30_000;
+
 export interface RunnerSettings {
   retryScheduleMs: readonly number[];
   timeoutMs: number;
@@ -46,7 +51,6 @@ export class DeliveryRunner {
   readonly #running = new Set<Promise<void>>();
   /** Endpoints whose last attempt outlasted the budget: jobs do not wait for them. */
   readonly #slow = new Set<string>();
-  readonly #lastLatency = new Map<string, number>();
 
   constructor(
     private readonly db: HubDb,
@@ -96,7 +100,7 @@ export class DeliveryRunner {
           const endpoint = row.subscriptionId;
           const wait = this.waitFor(endpoint, ready.subscription, (planned.get(endpoint) ?? 0) + (this.#perEndpoint.get(endpoint) ?? 0), started.length, now);
           if (wait !== null) {
-            this.ledger.reschedule(row, row.tries, wait);
+            this.ledger.wait(row, wait.why, wait.releaseAt);
             summary.deferred++;
             continue;
           }
@@ -153,19 +157,24 @@ export class DeliveryRunner {
   }
 
   /**
-   * When a ready row may not be attempted now, the time it should wait until; null when it may.
-   * `inFlight` counts the endpoint's attempts running and planned in this run.
+   * Whether a ready row must wait for its endpoint instead of being attempted now, and for what;
+   * null when it may go. `inFlight` counts the endpoint's attempts running and planned in this run.
+   * Waiting rows cost nothing until released: a parked endpoint's by the relay (one probe when the
+   * park ends, all once the breaker closes), a busy endpoint's one per finished attempt to it.
    */
-  private waitFor(endpoint: string, subscription: { failuresSinceSuccess: number; parkedUntil: number | null }, inFlight: number, planned: number, now: number): number | null {
+  private waitFor(
+    endpoint: string,
+    subscription: { failuresSinceSuccess: number; parkedUntil: number | null },
+    inFlight: number,
+    planned: number,
+    now: number,
+  ): { why: "parked" | "busy"; releaseAt: number } | null {
     const state = breakerState({ failures: subscription.failuresSinceSuccess, parkedUntil: subscription.parkedUntil }, now);
-    const jitter = () => Math.round(Math.random() * 250);
-    // A parked endpoint's rows wait in the ledger, which hands none of them over while the park
-    // (or another attempt's probe) lasts: due "now", they go as soon as the breaker allows.
-    if (state === "PARKED") return now + jitter();
-    if (state === "PROBING" && (inFlight > 0 || !this.breaker.takeProbe(endpoint, now))) return now + jitter();
+    if (state === "PARKED") return { why: "parked", releaseAt: now + PARKED_RELEASE_MS };
+    // Another attempt is the probe: wait for its verdict.
+    if (state === "PROBING" && (inFlight > 0 || !this.breaker.takeProbe(endpoint, now))) return { why: "parked", releaseAt: now + PARKED_RELEASE_MS };
     if (inFlight >= this.settings.perEndpoint || this.#inFlight + planned >= this.settings.maxInFlight) {
-      // The endpoint is busy: come back after about one of its answers.
-      return now + Math.max(250, this.#lastLatency.get(endpoint) ?? 0) + jitter();
+      return { why: "busy", releaseAt: now + BUSY_RELEASE_MS };
     }
     return null;
   }
@@ -173,14 +182,18 @@ export class DeliveryRunner {
   /** Records an attempt's outcome in the ledger, in one transaction; never throws. */
   async #record(row: OwedRow, attempt: StartedAttempt, outcome: SendOutcome, latencyMs: number): Promise<void> {
     const endpoint = row.subscriptionId;
-    this.#lastLatency.set(endpoint, latencyMs);
     if (latencyMs > this.settings.budgetMs) this.#slow.add(endpoint);
     else this.#slow.delete(endpoint);
     const schedule = this.settings.retryScheduleMs;
     try {
       let rescheduled = false;
+      let released = 0;
       inTransaction(this.db, () => {
         const result: AttemptOutcome = this.attempts.complete(attempt, outcome, isLastAttempt(schedule, row.tries));
+        const now = this.now();
+        // A probe's success closes the breaker: what waited for it goes; any answer frees a slot.
+        if (result.kind === "succeeded" && attempt.subscription.failuresSinceSuccess >= BREAKER_FAILURES) released += this.ledger.releaseAll(endpoint, now);
+        else if (this.ledger.releaseOneBusy(endpoint, now)) released++;
         if (result.kind === "retry") {
           const now = this.now();
           const parkedUntil = this.breaker.afterFailure(endpoint, now);
@@ -193,9 +206,8 @@ export class DeliveryRunner {
         }
       });
       this.#storage(null);
-      // A retry waits in the ledger for the relay; so does what a probe held back, once it closed the breaker.
-      const closedBreaker = attempt.subscription.failuresSinceSuccess >= BREAKER_FAILURES && !rescheduled;
-      if (rescheduled || closedBreaker) this.hooks.rescheduled();
+      // Retries and released rows wait in the ledger for the relay to hand them over.
+      if (rescheduled || released > 0) this.hooks.rescheduled();
     } catch (error) {
       this.#storage(error);
       this.hooks.log({ level: "warn", msg: "could not record a delivery attempt; the delivery is handed over again once its lease lapses", subscriptionId: endpoint, sequence: row.sequence, error: String(error) });

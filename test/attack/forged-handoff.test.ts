@@ -32,6 +32,8 @@ describe("forged ledger jobs", () => {
     const sql = hub.services.db.$client;
     const parked = () => sql.prepare("SELECT parked_until AS p FROM webhook_subscriptions WHERE id = ?").get(failingSub.id) as { p: number | null };
     await eventually(() => (parked().p ?? 0) > Date.now() + 60_000, 20_000, "the failing endpoint parked");
+    // Attempts sent just before the park may still be arriving: count once they have.
+    await new Promise((resolve) => setTimeout(resolve, 500));
     const requestsWhenParked = [...failing.attempts.values()].reduce((a, b) => a + b, 0);
 
     const rows = sql.prepare("SELECT sequence, handoff FROM owed_deliveries WHERE subscription_id = ?").all(failingSub.id) as { sequence: number; handoff: number }[];
