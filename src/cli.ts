@@ -16,6 +16,7 @@ import type { WorkerHandle } from "../jobs/worker.ts";
 import type { ApiHandle } from "./hub.ts";
 import type { OpsListener } from "./http/ops-routes.ts";
 import { openServices } from "./open-services.ts";
+import { closeServices } from "./hub-services.ts";
 import { stopOnSignals } from "./cli/shutdown.ts";
 
 /** Starts the chosen roles on one runtime; SIGTERM or SIGINT stops them (src/cli/shutdown.ts). */
@@ -37,6 +38,7 @@ async function startRoles(roles: { api: boolean; worker: boolean }): Promise<voi
     health: runtime.health,
     log: runtime.log,
     graceMs: config.shutdownGraceMs,
+    flushNow: () => closeServices(runtime.services),
     stages: () => [
       [
         ...(api ? [{ name: "api", close: api.close, describe: async () => `${await api!.openConnections()} connections open` }] : []),

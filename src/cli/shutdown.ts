@@ -14,7 +14,8 @@ import type { HealthChecks } from "../health/health-checks.ts";
  * process exits 1 (a private redis-server still gets SIGTERM on exit; a job cut short is retried
  * by a worker once its lock lapses, a delivery's ledger row is still owed). A second signal exits
  * at once: 130 after SIGINT, 143 after SIGTERM (128 + the signal's number, as a shell reports a
- * process the signal ended).
+ * process the signal ended). Either way audit records and key use still in memory are written
+ * first (`flushNow`, synchronous SQLite), so a forced stop loses no audit record either.
  */
 
 export interface StopPart {
@@ -31,6 +32,8 @@ export interface ShutdownOptions {
   /** Closed in order, the parts of one stage together; read when the signal comes. */
   stages: () => StopPart[][];
   exit?: (code: number) => void;
+  /** Before a forced exit (grace over, second signal): writes at once what must not be lost (audit records, key use). */
+  flushNow?: () => void;
   /** Where the signals come from (default: this process). */
   signals?: Pick<NodeJS.EventEmitter, "on">;
 }
@@ -66,7 +69,17 @@ async function closeStages(stages: StopPart[][], running: Set<StopPart>, log: Sh
 
 /** Installs the SIGTERM and SIGINT handlers; returns the function that stops as the first signal would. */
 export function stopOnSignals(options: ShutdownOptions): (signal: StopSignal) => void {
-  const exit = options.exit ?? ((code: number) => process.exit(code));
+  const exitNow = options.exit ?? ((code: number) => process.exit(code));
+  const exit = (code: number): void => {
+    if (code !== 0) {
+      try {
+        options.flushNow?.();
+      } catch (error) {
+        options.log({ level: "error", msg: "stopping: the last flush failed", error: String(error) });
+      }
+    }
+    exitNow(code);
+  };
   const running = new Set<StopPart>();
   let stopping: StopSignal | null = null;
   const stop = (signal: StopSignal): void => {

@@ -14,8 +14,10 @@ describe("stopOnSignals", () => {
     const health = new HealthChecks();
     const exits: number[] = [];
     const log: Record<string, unknown>[] = [];
-    stopOnSignals({ health, log: (entry) => log.push(entry), graceMs, stages: () => stages, exit: (code) => exits.push(code), signals });
-    return { signals, health, exits, log };
+    const flushedBefore: number[] = [];
+    const flushNow = () => void flushedBefore.push(exits.length);
+    stopOnSignals({ health, log: (entry) => log.push(entry), graceMs, stages: () => stages, exit: (code) => exits.push(code), signals, flushNow });
+    return { signals, health, exits, log, flushedBefore };
   }
 
   it("reports shutting-down before closing anything, closes the stages in order, then exits 0", async () => {
@@ -30,12 +32,13 @@ describe("stopOnSignals", () => {
         order.push(`${name} ends`);
       },
     });
-    const { signals, health, exits } = setup([[part("api"), part("worker")], [part("runtime")]]);
+    const { signals, health, exits, flushedBefore } = setup([[part("api"), part("worker")], [part("runtime")]]);
     signals.emit("SIGTERM");
     await eventually(() => exits.length > 0, 5_000, "the exit");
     expect(healthAtFirstClose).toEqual(["shutting-down"]);
     expect(order).toEqual(["api begins", "worker begins", "api ends", "worker ends", "runtime begins", "runtime ends"]);
     expect(exits).toEqual([0]);
+    expect(flushedBefore).toEqual([]); // the runtime's own close wrote everything
   });
 
   it("a part that fails to close is logged and the rest still close", async () => {
@@ -48,12 +51,13 @@ describe("stopOnSignals", () => {
     expect(exits).toEqual([0]);
   });
 
-  it("after the grace period exits 1 naming what still runs; a second signal exits 130 after SIGINT, 143 after SIGTERM", async () => {
+  it("after the grace period exits 1 naming what still runs; a second signal exits 130 after SIGINT, 143 after SIGTERM; both write audit and key use first", async () => {
     const hang: StopPart = { name: "worker", close: () => new Promise(() => {}), describe: async () => "2 jobs active" };
     const late = setup([[hang]], 100);
     late.signals.emit("SIGTERM");
     await eventually(() => late.exits.length > 0, 5_000, "the exit");
     expect(late.exits).toEqual([1]);
+    expect(late.flushedBefore).toEqual([0]); // audit and key use written before the exit
     expect(late.log.find((entry) => /grace period of 100 ms over/.test(String(entry.msg)))).toMatchObject({ stillRunning: ["worker (2 jobs active)"] });
 
     for (const [second, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
@@ -61,6 +65,7 @@ describe("stopOnSignals", () => {
       forced.signals.emit("SIGTERM");
       forced.signals.emit(second);
       expect(forced.exits).toEqual([code]);
+      expect(forced.flushedBefore).toEqual([0]);
     }
   });
 });
