@@ -16,7 +16,9 @@ import { deleteKeysByPrefix } from "./helpers/redis.ts";
  * - Redis keys: every prefix `uniquePrefix()` hands out starts with this run's mark; keys under it
  *   still present at the end are reported (and then deleted, so a shared REDIS_URL stays clean);
  * - files: the test processes and their children get their own temp folder (TMPDIR); whatever is
- *   left in it at the end is reported (tsx's compile cache aside), and the folder removed.
+ *   left in it at the end is reported (tsx's compile cache aside), and the folder removed;
+ * - processes: a redis-server still running on files in that folder (a test's PrivateRedis, or a
+ *   child hub's own Redis orphaned by a kill) is reported and stopped.
  */
 
 /** Left in the run's temp folder on purpose: tsx's compile cache of the child processes. */
@@ -39,9 +41,28 @@ async function countKeys(url: string, pattern: string): Promise<Map<string, numb
   return byPrefix;
 }
 
-/** What the tests left behind, in one message each; empty when nothing. */
+/** redis-server processes still running on files in the run's temp folder (Linux: redis-server works in its --dir). */
+function serversIn(tempRoot: string): number[] {
+  if (!fs.existsSync("/proc/self/cwd")) return [];
+  const root = fs.realpathSync(tempRoot);
+  return fs.readdirSync("/proc").filter((entry) => /^\d+$/.test(entry)).map(Number).filter((pid) => {
+    try {
+      if (fs.readFileSync(`/proc/${pid}/comm`, "utf8").trim() !== "redis-server") return false;
+      return fs.readlinkSync(`/proc/${pid}/cwd`).replace(/ \(deleted\)$/, "").startsWith(`${root}/`);
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** What the tests left behind, in one message each; empty when nothing. Servers left running are stopped. */
 async function leftovers(url: string, run: string, tempRoot: string): Promise<string[]> {
   const found: string[] = [];
+  const servers = serversIn(tempRoot);
+  if (servers.length > 0) {
+    found.push(`${servers.length} redis-server processes still running on the run's files (pids ${servers.join(", ")}; now stopped)`);
+    for (const pid of servers) process.kill(pid, "SIGKILL");
+  }
   const keys = await countKeys(url, `${run}*`).catch(() => new Map<string, number>());
   if (keys.size > 0) {
     const total = [...keys.values()].reduce((a, b) => a + b, 0);
@@ -77,7 +98,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
     await deleteKeysByPrefix(redis.url, [run]).catch(() => undefined);
     await redis.stop();
     fs.rmSync(dataDir, { recursive: true, force: true });
-    fs.rmSync(tempRoot, { recursive: true, force: true });
+    try {
+      fs.rmSync(tempRoot, { recursive: true, force: true });
+    } catch (error) {
+      found.push(`the run's temp folder ${tempRoot} could not be removed (${(error as Error).message}): a mount left behind?`);
+    }
     if (found.length > 0) {
       process.stderr.write(`\nThe tests left things behind (each test must remove what it creates):\n${found.map((f) => `  - ${f}`).join("\n")}\n`);
       process.exitCode = 1;
