@@ -152,10 +152,12 @@ export async function lockRedisDir(dir: string, log: (message: string) => void):
       write({ hub, redis: null }, "wx");
       break;
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EEXIST" || attempt > 0) throw error;
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
     }
     const previous = readLock(file);
     if (previous && isRunning(previous.hub)) throw new RedisDirInUseError(describeOwner(dir, previous));
+    // The stale file was replaced between our look and our write: another hub got in first.
+    if (attempt > 0) throw new RedisDirInUseError(`DATA_DIR ${path.dirname(dir)} is in use: another fpr-hub is starting its private redis-server there`);
     if (previous?.redis) await stopOrphan(dir, previous.redis, log);
     fs.rmSync(file, { force: true });
   }
