@@ -19,9 +19,9 @@ export interface WorkerHandle {
  * not finished is retried by another worker once its lock lapses.
  */
 export async function startWorker(runtime: HubRuntime): Promise<WorkerHandle> {
-  const { config, relay, log } = runtime;
+  const { config, relay, log, redisState } = runtime;
   const connection: Redis = workerConnection(runtime.redis.url);
-  connection.on("error", () => undefined);
+  redisState.watch(connection, "worker connection");
   const prefix = config.queuePrefix;
   const schedule = config.webhooks.retryScheduleMs;
   // A job stalled twice is failed by BullMQ; the reconciler then hands its deliveries over again.
@@ -30,13 +30,13 @@ export async function startWorker(runtime: HubRuntime): Promise<WorkerHandle> {
     const backoffStrategy = (made: number, _type?: string, err?: Error, job?: { data: unknown }) =>
       retryDelay(schedule, made + priorAttemptsOf(job?.data), err);
     const w = new Worker<T>(name, processor, { ...common, concurrency, settings: { backoffStrategy } });
-    w.on("error", (error) => log({ level: "warn", msg: "worker error", queue: name, error: String(error) }));
+    w.on("error", (error) => redisState.error(`worker ${name}`, error));
     return w;
   };
   const { processors, runner } = createProcessors(runtime);
   const reconciler = new DeliveryReconciler(runtime.services.ledger, runtime.services.identity, runtime.queues, { intervalMs: config.worker.reconcileMs, graceMs: config.worker.graceMs }, () => relay.kick(), log, () => runtime.now().getTime());
   const maintenanceQueue = new Queue(QUEUE_NAMES.maintenance, { connection, prefix });
-  maintenanceQueue.on("error", (error) => log({ level: "warn", msg: "queue error", queue: QUEUE_NAMES.maintenance, error: String(error) }));
+  maintenanceQueue.on("error", (error) => redisState.error(`queue ${QUEUE_NAMES.maintenance}`, error));
   maintenanceQueue.waitUntilReady().catch(() => undefined);
   const workers = [
     worker(QUEUE_NAMES.fanout.urgent, processors[QUEUE_NAMES.fanout.urgent], 8),

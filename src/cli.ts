@@ -4,6 +4,8 @@ import { ConfigError, loadConfig } from "./config.ts";
 import { asStorageUnavailable } from "./db/storage-errors.ts";
 import { isHubError } from "./errors.ts";
 import { RedisUnavailableError } from "./redis/find-redis.ts";
+import { RedisDirInUseError } from "./redis/redis-child-lock.ts";
+import { RedisRefusedError } from "./redis/redis-requirements.ts";
 import { printBanner } from "./cli/banner.ts";
 import { runCheck } from "./cli/check-command.ts";
 import { runGenerate, type GenerateOptions } from "./cli/generate-command.ts";
@@ -12,9 +14,12 @@ import { INDUSTRIES } from "./partners/partner-service.ts";
 import { ROLES } from "./partners/roles.ts";
 import type { WorkerHandle } from "../jobs/worker.ts";
 import type { ApiHandle } from "./hub.ts";
+import type { OpsListener } from "./http/ops-routes.ts";
 import { openServices } from "./open-services.ts";
+import { closeServices } from "./hub-services.ts";
+import { stopOnSignals } from "./cli/shutdown.ts";
 
-/** Starts the chosen roles on one runtime; SIGTERM lets in-flight work finish, then exits. */
+/** Starts the chosen roles on one runtime; SIGTERM or SIGINT stops them (src/cli/shutdown.ts). */
 async function startRoles(roles: { api: boolean; worker: boolean }): Promise<void> {
   const config = loadConfig();
   // Loaded here: the other commands need neither GraphQL nor BullMQ, and start faster without.
@@ -25,25 +30,38 @@ async function startRoles(roles: { api: boolean; worker: boolean }): Promise<voi
     import("./http/ops-routes.ts"),
   ]);
   const runtime = await openRuntime(config);
+  let api: ApiHandle | null = null;
+  let worker: WorkerHandle | null = null;
+  let ops: OpsListener | null = null;
+  // From here a signal stops what has started so far (the exit then ends whatever was still starting).
+  stopOnSignals({
+    health: runtime.health,
+    log: runtime.log,
+    graceMs: config.shutdownGraceMs,
+    flushNow: () => closeServices(runtime.services),
+    stages: () => [
+      [
+        ...(api ? [{ name: "api", close: api.close, describe: async () => `${await api!.openConnections()} connections open` }] : []),
+        ...(worker ? [{ name: "worker", close: worker.close }] : []),
+        ...(ops ? [{ name: "operations listener", close: ops.close }] : []),
+      ],
+      [{ name: "runtime (audit and key-use flush, queues, database, Redis)", close: runtime.close }],
+    ],
+  });
   // The api listens first: a worker's first sweep must not keep callers waiting.
-  const api: ApiHandle | null = roles.api ? await startApi(runtime) : null;
-  const worker: WorkerHandle | null = roles.worker ? await startWorker(runtime) : null;
+  api = roles.api ? await startApi(runtime).catch((error) => closeAfter(error, runtime)) : null;
+  worker = roles.worker ? await startWorker(runtime).catch((error) => closeAfter(error, runtime, api)) : null;
   // The api serves the operations listener itself; a worker alone opens its own.
-  const ops = api ? null : await startWorkerOps(runtime);
+  ops = api ? null : await startWorkerOps(runtime).catch((error) => closeAfter(error, runtime, api, worker));
   if (api) printBanner(config, api, runtime.redis);
   else process.stdout.write(`fpr-hub worker running (Redis ${runtime.redis.source}${ops ? `; metrics at ${ops.url}/metrics` : ""}); stop with Ctrl-C\n`);
-  let stopping = false;
-  const stop = () => {
-    if (stopping) return;
-    stopping = true;
-    // In-flight deliveries get a grace period; whatever is unfinished then is retried later.
-    setTimeout(() => process.exit(0), 30_000).unref();
-    Promise.all([api?.close(), worker?.close(), ops?.close()])
-      .then(() => runtime.close())
-      .finally(() => process.exit(0));
-  };
-  process.once("SIGINT", stop);
-  process.once("SIGTERM", stop);
+}
+
+/** A role failed to start: close what did start (a private redis-server above all), then fail with the original error. */
+async function closeAfter(error: unknown, runtime: { close(): Promise<void> }, ...started: ({ close(): Promise<void> } | null)[]): Promise<never> {
+  await Promise.all(started.map((part) => part?.close().catch(() => undefined)));
+  await runtime.close().catch(() => undefined);
+  throw error;
 }
 
 function buildProgram(): Command {
@@ -128,7 +146,7 @@ function buildProgram(): Command {
 function fail(thrown: unknown): never {
   const error = asStorageUnavailable(thrown); // disk full, database busy: say so, without the SQL
   if (error instanceof CommanderError) process.exit(error.exitCode);
-  if (isHubError(error) || error instanceof ConfigError || error instanceof RedisUnavailableError) {
+  if (isHubError(error) || error instanceof ConfigError || error instanceof RedisUnavailableError || error instanceof RedisDirInUseError || error instanceof RedisRefusedError) {
     process.stderr.write(`fpr-hub: ${error.message}\n`);
     process.exit(1);
   }

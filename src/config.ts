@@ -11,6 +11,21 @@ export interface HubConfig {
   /** SQLite file; `DATABASE_PATH`, default `<DATA_DIR>/fpr-hub.sqlite`. */
   databasePath: string;
   redisUrl: string | null;
+  /**
+   * Where Redis comes from when `REDIS_URL` is not set (`REDIS_EMBEDDED`): `find` (the default in
+   * development and test: a server on 127.0.0.1:6379 if one answers, else a private redis-server
+   * child), `private` (`REDIS_EMBEDDED=1`: always the hub's own redis-server under DATA_DIR/redis,
+   * never someone else's on 6379; the explicit opt-in in production), `off` (the default in
+   * production, `REDIS_EMBEDDED=0`: REDIS_URL is required).
+   */
+  redisEmbedded: "find" | "private" | "off";
+  /**
+   * `REDIS_ALLOW_EVICTION`: accept a Redis whose maxmemory-policy is not noeviction. Without it the
+   * policy is a problem (/readyz 503) and a production start refuses; with it, a warning.
+   */
+  redisAllowEviction: boolean;
+  /** How long a stop (SIGTERM, SIGINT) may take before the process exits with work unfinished; `SHUTDOWN_GRACE_MS`, default 30 s. */
+  shutdownGraceMs: number;
   /** How often Redis is checked for what BullMQ needs (and the maintenance schedules re-made); `REDIS_CHECK_MS`, default 60 s. */
   redisCheckMs: number;
   hubSecret: string | null;
@@ -164,6 +179,14 @@ function readRedisUrl(env: Env): string | null {
   return raw;
 }
 
+function readRedisEmbedded(env: Env, isProduction: boolean, redisUrl: string | null): HubConfig["redisEmbedded"] {
+  const raw = env.REDIS_EMBEDDED;
+  if (raw === undefined || raw === "") return isProduction ? "off" : "find";
+  const embedded = readBoolean(env, "REDIS_EMBEDDED", false);
+  if (embedded && redisUrl) throw new ConfigError("REDIS_EMBEDDED=1 and REDIS_URL contradict each other: set one of them");
+  return embedded ? "private" : "off";
+}
+
 function readHubSecret(env: Env, isProduction: boolean): string | null {
   const raw = env.HUB_SECRET;
   if (raw === undefined || raw === "") {
@@ -239,12 +262,16 @@ export function loadConfig(env: Env = process.env): HubConfig {
   const dataDir = path.resolve(env.DATA_DIR || "./data");
   const host = env.HOST || "127.0.0.1";
   const port = readPort(env);
+  const redisUrl = readRedisUrl(env);
   return {
     port,
     host,
     dataDir,
     databasePath: path.resolve(env.DATABASE_PATH || path.join(dataDir, "fpr-hub.sqlite")),
-    redisUrl: readRedisUrl(env),
+    redisUrl,
+    redisEmbedded: readRedisEmbedded(env, isProduction, redisUrl),
+    redisAllowEviction: readBoolean(env, "REDIS_ALLOW_EVICTION", false),
+    shutdownGraceMs: readInt(env, "SHUTDOWN_GRACE_MS", 30_000, 100, 3_600_000),
     redisCheckMs: readInt(env, "REDIS_CHECK_MS", 60_000, 100, 3_600_000),
     hubSecret: readHubSecret(env, isProduction),
     isProduction,

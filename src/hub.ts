@@ -5,7 +5,7 @@ import { createApollo } from "./http/apollo.ts";
 import { importRoutes } from "./imports/import-routes.ts";
 import { queueBoardRoutes } from "./http/queue-board.ts";
 import { apiMetricsRoute, healthRoutes, startOpsListener } from "./http/ops-routes.ts";
-import { createHttpServer, listen, type RouteHandler } from "./http/server.ts";
+import { closeServer, createHttpServer, listen, openConnections, type RouteHandler } from "./http/server.ts";
 import type { HubServices } from "./hub-services.ts";
 import type { HubRuntime } from "./runtime.ts";
 
@@ -15,7 +15,10 @@ export interface ApiHandle {
   opsUrl: string | null;
   services: HubServices;
   demoKeys: DemoKeys | null;
+  /** Stops accepting, answers the requests in flight, then closes the operations listener and Apollo. */
   close(): Promise<void>;
+  /** Connections open on the api port (for the shutdown's account of what is still running). */
+  openConnections(): Promise<number>;
 }
 
 /** Every plain HTTP route of the api port (beside /graphql), by path: the access-matrix test walks them all. */
@@ -53,12 +56,10 @@ export async function startApi(runtime: HubRuntime): Promise<ApiHandle> {
     services,
     demoKeys,
     async close() {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-      });
+      await closeServer(server);
       await ops?.close();
       await apollo.stop();
     },
+    openConnections: () => openConnections(server),
   };
 }

@@ -6,12 +6,15 @@ import { openServices } from "./open-services.ts";
 import { EnumerationGuard } from "./partners/enumeration-guard.ts";
 import { RateLimits } from "./partners/rate-limits.ts";
 import { findOrStartRedis, type RedisHandle } from "./redis/find-redis.ts";
-import { watchRedisRequirements } from "./redis/redis-requirements.ts";
+import { refuseEvictingRedis, watchRedisRequirements } from "./redis/redis-requirements.ts";
+import { RedisConnectionState } from "./redis/redis-connection-state.ts";
+import { routeBullmqWarnings } from "./redis/bullmq-console.ts";
 import { createLogger, type Logger } from "./http/logger.ts";
 import { HubMetrics } from "./http/metrics.ts";
 import { HealthChecks } from "./health/health-checks.ts";
 import { StorageHealth, watchedDirs } from "./health/storage-health.ts";
 import { probeWrite } from "./db/client.ts";
+import { prepareDataDir } from "./data-dir.ts";
 
 export type { Logger } from "./http/logger.ts";
 export { openServices };
@@ -28,6 +31,8 @@ export interface HubRuntime {
   metrics: HubMetrics;
   /** What is wrong right now, as /readyz reports it. */
   health: HealthChecks;
+  /** Whether Redis answers: every Redis client's `error` events go here (one log line per outage). */
+  redisState: RedisConnectionState;
   /** Storage trouble and free space, reported into `health`. */
   storage: StorageHealth;
   /** The hub's clock (tests move it); everything that compares stored times uses this one. */
@@ -52,14 +57,23 @@ function waitForReady(connection: ReturnType<typeof producerConnection>, timeout
 export async function openRuntime(config: HubConfig, options: { log?: Logger; now?: () => Date } = {}): Promise<HubRuntime> {
   const log = options.log ?? createLogger(config.logLevel);
   const health = new HealthChecks(log);
-  const redis = await findOrStartRedis({ redisUrl: config.redisUrl, dataDir: config.dataDir, log: (msg) => log({ level: "info", msg }) });
+  prepareDataDir(config); // before Redis's folder or the database is made in it: a reason naming DATA_DIR
+  const redis = await findOrStartRedis({ redisUrl: config.redisUrl, embedded: config.redisEmbedded, dataDir: config.dataDir, log: (msg) => log({ level: "info", msg }) });
+  if (config.isProduction && !config.redisAllowEviction) {
+    await refuseEvictingRedis(redis.url).catch(async (error: unknown) => {
+      await redis.stop();
+      throw error;
+    });
+  }
+  const unrouteWarnings = routeBullmqWarnings(log);
+  const redisState = new RedisConnectionState(health, redis.url, log);
   const storage = new StorageHealth(health, { dirs: watchedDirs(config), minFreeBytes: config.storage.minFreeBytes, log });
   const services = openServices(config, options.now, storage);
   storage.start(config.storage.checkMs, () => probeWrite(services.db));
   const connection = producerConnection(redis.url);
-  connection.on("error", () => undefined); // failures surface on each command; the outbox keeps events
+  redisState.watch(connection, "producer connection"); // failures surface on each command; the outbox keeps events
   await waitForReady(connection, 5_000);
-  const requirements = await watchRedisRequirements(connection, health, { url: redis.url, intervalMs: config.redisCheckMs });
+  const requirements = await watchRedisRequirements(connection, health, { url: redis.url, intervalMs: config.redisCheckMs, allowEviction: config.redisAllowEviction, state: redisState });
   const queues = new HubQueues(connection, config.queuePrefix, deliverJobOptions(config.webhooks.retryScheduleMs));
   services.queues = queues;
   services.limits = new RateLimits(connection, config.queuePrefix, config.limits);
@@ -85,6 +99,7 @@ export async function openRuntime(config: HubConfig, options: { log?: Logger; no
     log,
     metrics,
     health,
+    redisState,
     storage,
     now: options.now ?? (() => new Date()),
     async close() {
@@ -97,6 +112,7 @@ export async function openRuntime(config: HubConfig, options: { log?: Logger; no
       connection.disconnect();
       services.db.$client.close();
       await redis.stop();
+      unrouteWarnings();
     },
   };
 }

@@ -39,6 +39,11 @@ describe("configuration", () => {
       [{ STORAGE_MIN_FREE_BYTES: "1e9" }, /^STORAGE_MIN_FREE_BYTES /],
       [{ STORAGE_CHECK_MS: "50" }, /^STORAGE_CHECK_MS /],
       [{ STORAGE_CHECK_MS: "5s" }, /^STORAGE_CHECK_MS /],
+      [{ SHUTDOWN_GRACE_MS: "30s" }, /^SHUTDOWN_GRACE_MS /],
+      [{ SHUTDOWN_GRACE_MS: "10" }, /^SHUTDOWN_GRACE_MS /],
+      [{ REDIS_EMBEDDED: "maybe" }, /^REDIS_EMBEDDED /],
+      [{ REDIS_EMBEDDED: "1", REDIS_URL: "redis://127.0.0.1:6390" }, /^REDIS_EMBEDDED=1 and REDIS_URL contradict/],
+      [{ REDIS_ALLOW_EVICTION: "sometimes" }, /^REDIS_ALLOW_EVICTION /],
     ];
     for (const [env, message] of cases) {
       expect(() => loadConfig(env), JSON.stringify(env)).toThrow(ConfigError);
@@ -55,5 +60,16 @@ describe("configuration", () => {
   it("reads the storage thresholds; 0 turns the free-space warning off", () => {
     expect(loadConfig({ STORAGE_MIN_FREE_BYTES: "0", STORAGE_CHECK_MS: "100" }).storage).toEqual({ minFreeBytes: 0, checkMs: 100 });
     expect(loadConfig({ STORAGE_MIN_FREE_BYTES: String(1024 ** 4) }).storage.minFreeBytes).toBe(1024 ** 4);
+  });
+
+  it("reads the Redis and stopping settings: embedded Redis found in development, off in production unless asked for", () => {
+    expect(loadConfig({})).toMatchObject({ redisEmbedded: "find", redisAllowEviction: false, shutdownGraceMs: 30_000 });
+    const production = { NODE_ENV: "production", HUB_SECRET: "s".repeat(32) };
+    expect(loadConfig(production).redisEmbedded).toBe("off");
+    expect(loadConfig({ ...production, REDIS_EMBEDDED: "1" }).redisEmbedded).toBe("private");
+    expect(loadConfig({ REDIS_EMBEDDED: "on" }).redisEmbedded).toBe("private");
+    expect(loadConfig({ REDIS_EMBEDDED: "0" }).redisEmbedded).toBe("off");
+    expect(loadConfig({ ...production, REDIS_URL: "redis://10.0.0.5:6379" })).toMatchObject({ redisUrl: "redis://10.0.0.5:6379", redisEmbedded: "off" });
+    expect(loadConfig({ REDIS_ALLOW_EVICTION: "1", SHUTDOWN_GRACE_MS: "5000" })).toMatchObject({ redisAllowEviction: true, shutdownGraceMs: 5000 });
   });
 });

@@ -1,6 +1,11 @@
 import "reflect-metadata";
 import { afterAll } from "vitest";
+import { removePrefixedKeys } from "./helpers/redis.ts";
 import { removeTempDirs } from "./helpers/temp-dir.ts";
 
-// Registered before the file's own hooks, so it runs after them (vitest runs after-hooks as a stack).
-afterAll(() => removeTempDirs());
+// Registered before the file's own hooks, so it runs after them (vitest runs after-hooks as a stack):
+// the file's hubs are closed by then, and what they left in the folders and in Redis goes.
+afterAll(async () => {
+  removeTempDirs();
+  await removePrefixedKeys();
+});

@@ -9,8 +9,8 @@ export function printBanner(config: HubConfig, api: ApiHandle, redis: RedisHandl
     `fpr-hub is running (${config.isProduction ? "production" : "development"} mode)`,
     `  GraphQL  ${api.url}/graphql`,
     `  Dashboard ${api.url}/dashboard   (sign in with the ADMIN or VIEWER key)`,
-    `  Health   ${api.url}/healthz   ${api.url}/readyz`,
-    ...(api.opsUrl ? [`  Ops      ${api.opsUrl}/metrics   ${api.opsUrl}/healthz   ${api.opsUrl}/readyz`] : []),
+    `  Health   ${api.url}/livez   ${api.url}/readyz`,
+    ...(api.opsUrl ? [`  Ops      ${api.opsUrl}/metrics   ${api.opsUrl}/livez   ${api.opsUrl}/readyz`] : []),
     `  Data     ${config.databasePath}`,
     `  Redis    ${redis.source === "child" ? "started by the hub" : redis.source === "local" ? "found on 127.0.0.1:6379" : "REDIS_URL"}`,
   ];

@@ -13,6 +13,8 @@ export interface HealthReport {
   severity: Severity;
   /** For the operator's log: what is wrong and what to do. */
   detail: string;
+  /** The log line's level, when not the severity's (error for a problem, warn for a warning): a planned stop is news, not an error. */
+  logLevel?: "info" | "warn" | "error";
 }
 
 export class HealthChecks {
@@ -20,18 +22,19 @@ export class HealthChecks {
 
   constructor(private readonly log: (entry: Record<string, unknown>) => void = () => {}) {}
 
-  report(source: string, report: HealthReport | null): void {
+  /** `note` adds fields to the log line of a change (e.g. how long a problem lasted). */
+  report(source: string, report: HealthReport | null, note: Record<string, unknown> = {}): void {
     const before = this.#reports.get(source);
     if (!report) {
       if (before) {
         this.#reports.delete(source);
-        this.log({ level: "info", msg: "health: cleared", source, code: before.code });
+        this.log({ level: "info", msg: "health: cleared", source, code: before.code, ...note });
       }
       return;
     }
     if (before && before.code === report.code && before.severity === report.severity) return;
     this.#reports.set(source, { ...report, since: Date.now() });
-    this.log({ level: report.severity === "problem" ? "error" : "warn", msg: `health: ${report.detail}`, source, code: report.code });
+    this.log({ level: report.logLevel ?? (report.severity === "problem" ? "error" : "warn"), msg: `health: ${report.detail}`, source, code: report.code });
   }
 
   /** The codes of every current problem and warning, sorted. */

@@ -53,6 +53,9 @@ export async function createApollo(options: { isProduction: boolean; log: Logger
     introspection: !options.isProduction,
     formatError: hubErrorFormatter({ hideSchemaDetails: options.isProduction }),
     includeStacktraceInErrorResponses: false,
+    // Apollo's own SIGTERM/SIGINT handlers stop it and re-raise the signal (exit 143 at once, the
+    // Redis child left running): the hub's shutdown (src/cli/shutdown.ts) stops Apollo itself.
+    stopOnTerminationSignals: false,
     // The parser stops at the length and token limits, which bound validation and every walk after it.
     parseOptions: { maxTokens: QUERY_LIMITS.maxTokens, maxSourceLength: QUERY_LIMITS.maxSourceLength },
     // Cache-control hooks every field; the hub sets no cache hints, so it is pure overhead.

@@ -2,7 +2,7 @@
  * Operations endpoints: health, readiness and Prometheus metrics. Health and readiness answer a
  * status only (no versions, errors or queue depths). /metrics shows traffic and register figures,
  * so it is served:
- * - with `OPS_PORT`: only on the operations listener (OPS_HOST:OPS_PORT), beside /healthz, /readyz;
+ * - with `OPS_PORT`: only on the operations listener (OPS_HOST:OPS_PORT), beside /livez, /healthz, /readyz;
  * - else with `METRICS_TOKEN`: on the api port;
  * - else in development and test: on the api port to loopback callers only; in production: not at all.
  * When `METRICS_TOKEN` is set, every /metrics answers only `Authorization: Bearer <token>` (401).
@@ -12,7 +12,7 @@ import http from "node:http";
 import { sql } from "drizzle-orm";
 import type { HubConfig } from "../config.ts";
 import type { HubRuntime } from "../runtime.ts";
-import { listen, sendError, sendFailure, sendJson, type RouteHandler } from "./server.ts";
+import { closeServer, listen, trackInFlight, sendError, sendFailure, sendJson, type RouteHandler } from "./server.ts";
 
 function databaseAnswers(runtime: HubRuntime): boolean {
   try {
@@ -23,21 +23,48 @@ function databaseAnswers(runtime: HubRuntime): boolean {
   }
 }
 
+/** How long /readyz waits for Redis's PONG: a Redis that hangs (a long command, CLIENT PAUSE) makes it not ready, not slow. */
+export const READY_REDIS_TIMEOUT_MS = 500;
+
+/** Whether Redis answers PING within the bound; concurrent probes share one PING in flight. */
+function redisProbe(runtime: HubRuntime): () => Promise<boolean> {
+  let inFlight: Promise<boolean> | null = null;
+  return () => {
+    inFlight ??= new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), READY_REDIS_TIMEOUT_MS);
+      runtime.queues.connection.ping().then(
+        () => resolve(true),
+        () => resolve(false),
+      ).finally(() => clearTimeout(timer));
+    }).finally(() => (inFlight = null));
+    return inFlight;
+  };
+}
+
 /** The /readyz answer: 503 on any problem; codes only (src/health/health-checks.ts), never details. */
-function readiness(runtime: HubRuntime): { status: number; body: Record<string, unknown> } {
+async function readiness(runtime: HubRuntime, redisAnswers: () => Promise<boolean>): Promise<{ status: number; body: Record<string, unknown> }> {
+  const redisOk = await redisAnswers();
   const problems = runtime.health.codes("problem");
+  if (!redisOk && !problems.includes("redis-unavailable")) problems.push("redis-unavailable");
   if (!databaseAnswers(runtime)) problems.unshift("database-unavailable");
   const warnings = runtime.health.codes("warning");
   const listed = { ...(problems.length > 0 ? { problems } : {}), ...(warnings.length > 0 ? { warnings } : {}) };
   return problems.length > 0 ? { status: 503, body: { status: "not ready", ...listed } } : { status: 200, body: { status: "ready", ...listed } };
 }
 
-/** /healthz (the process answers) and /readyz (the database answers and nothing reports a problem). */
+/**
+ * /livez and /healthz: the process answers (they touch neither Redis nor the database, so a
+ * liveness probe never restarts a hub for its dependencies' trouble). /readyz: the database and
+ * Redis answer (Redis within READY_REDIS_TIMEOUT_MS) and nothing reports a problem.
+ */
 export function healthRoutes(runtime: HubRuntime): Record<string, RouteHandler> {
+  const alive: RouteHandler = (_req, res) => sendJson(res, 200, { status: "ok" });
+  const redisAnswers = redisProbe(runtime);
   return {
-    "/healthz": (_req, res) => sendJson(res, 200, { status: "ok" }),
-    "/readyz": (_req, res) => {
-      const { status, body } = readiness(runtime);
+    "/livez": alive,
+    "/healthz": alive,
+    "/readyz": async (_req, res) => {
+      const { status, body } = await readiness(runtime, redisAnswers);
       sendJson(res, status, body);
     },
   };
@@ -86,26 +113,22 @@ export async function startOpsListener(runtime: HubRuntime, metrics: RouteHandle
   const { port, host, metricsToken } = runtime.config.ops;
   if (port === null) return null;
   const routes: Record<string, RouteHandler> = { ...healthRoutes(runtime), "/metrics": guarded(metrics, metricsToken) };
-  const server = http.createServer((req, res) => {
+  const server = trackInFlight(http.createServer((req, res) => {
     const requestId = crypto.randomUUID();
     const route = req.method === "GET" || req.method === "HEAD" ? routes[(req.url ?? "/").split("?")[0]] : undefined;
-    if (!route) return sendError(res, 404, "NOT_FOUND", "the operations listener serves GET /metrics, /healthz and /readyz");
+    if (!route) return sendError(res, 404, "NOT_FOUND", "the operations listener serves GET /metrics, /livez, /healthz and /readyz");
     Promise.resolve(route(req, res, requestId)).catch((error: unknown) => {
       if (!res.headersSent && sendFailure(res, error)) return;
       runtime.log({ level: "error", msg: "operations request failed", requestId, error: String(error) });
       if (!res.headersSent) sendError(res, 500, "INTERNAL_SERVER_ERROR", "internal error");
       else res.destroy();
     });
-  });
-  const address = await listen(server, port, host);
+  }));
+  const address = await listen(server, port, host, { port: "OPS_PORT", host: "OPS_HOST" });
   const shown = address.family === "IPv6" ? `[${address.address}]` : address.address;
   return {
     url: `http://${shown}:${address.port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-      }),
+    close: () => closeServer(server),
   };
 }
 

@@ -2,12 +2,18 @@ import { spawn, type ChildProcess } from "node:child_process";
 import net from "node:net";
 import path from "node:path";
 import { Redis } from "ioredis";
+import { ConfigError } from "../config.ts";
 import { ensureOwnDir, ensurePrivateDir } from "../private-files.ts";
+import { lockRedisDir, refuseIfOwned } from "./redis-child-lock.ts";
 
 /**
  * Finds the Redis the hub uses for BullMQ and rate limits, in this order: `REDIS_URL`; a server
- * on 127.0.0.1:6379 if one answers; a private `redis-server` child with its files under
- * `<DATA_DIR>/redis`; otherwise `RedisUnavailableError`, whose message says how to get Redis.
+ * on 127.0.0.1:6379 if one answers (only with `embedded: "find"`, the development default); a
+ * private `redis-server` child with its files under `<DATA_DIR>/redis`; otherwise
+ * `RedisUnavailableError`, whose message says how to get Redis. With `embedded: "off"` (the
+ * production default) REDIS_URL is required. A private child is the folder's one owner
+ * (src/redis/redis-child-lock.ts): a second hub on the same DATA_DIR is refused, and a child a
+ * dead hub left behind is stopped before a new one starts.
  */
 export interface RedisHandle {
   url: string;
@@ -21,6 +27,8 @@ export interface FindRedisOptions {
   redisUrl: string | null;
   /** A child's files go under `<dataDir>/redis`. */
   dataDir: string;
+  /** Without REDIS_URL: `find` (default) tries localUrl, then a child; `private` starts a child; `off` refuses (ConfigError). */
+  embedded?: "find" | "private" | "off";
   /** Default `redis://127.0.0.1:6379`: used when it answers PING. */
   localUrl?: string;
   /** Default `redis-server`, found on PATH. */
@@ -47,6 +55,15 @@ const OUTPUT_TAIL_CHARS = 2_000;
 export async function findOrStartRedis(options: FindRedisOptions): Promise<RedisHandle> {
   const log = options.log ?? (() => {});
   if (options.redisUrl) return useConfiguredRedis(options.redisUrl, log);
+  const embedded = options.embedded ?? "find";
+  if (embedded === "off") {
+    throw new ConfigError(
+      "REDIS_URL is required when NODE_ENV=production (set REDIS_URL=redis://host:port, or REDIS_EMBEDDED=1 to let the hub run its own redis-server under DATA_DIR/redis)",
+    );
+  }
+  // A hub already running its private Redis on these files: refuse before looking anywhere else.
+  refuseIfOwned(path.join(options.dataDir, "redis"));
+  if (embedded === "private") return startRedisChild(options, log);
   const localUrl = options.localUrl ?? DEFAULT_LOCAL_URL;
   const localProblem = await pingRedis(localUrl, LOCAL_TIMEOUT_MS);
   if (localProblem === null) {
@@ -138,9 +155,14 @@ async function startRedisChild(options: FindRedisOptions, log: (message: string)
   // Redis keeps the queues' data (import and delivery jobs) here: owner-only, like DATA_DIR.
   ensurePrivateDir(options.dataDir);
   ensureOwnDir(dir);
+  const lock = await lockRedisDir(dir, log);
   const port = await findFreePort();
   const url = `redis://127.0.0.1:${port}`;
-  const child = await spawnRedisServer(options.redisServerBinary ?? "redis-server", port, dir, options.persist ?? true);
+  const child = await spawnRedisServer(options.redisServerBinary ?? "redis-server", port, dir, options.persist ?? true).catch((error: unknown) => {
+    lock.release();
+    throw error;
+  });
+  lock.recordChild(child.pid!, port);
   const output = collectOutputTail(child);
   const killOnExit = (): void => void child.kill("SIGTERM");
   process.on("exit", killOnExit);
@@ -148,6 +170,7 @@ async function startRedisChild(options: FindRedisOptions, log: (message: string)
   const stop = async (): Promise<void> => {
     process.off("exit", killOnExit);
     await stopChild(child);
+    lock.release();
   };
   const problem = await waitUntilAnswering(child, url);
   if (problem !== null) {

@@ -1,6 +1,7 @@
-import { ReplyError, type Redis } from "ioredis";
+import { Redis, ReplyError } from "ioredis";
 import type { HealthChecks, HealthReport } from "../health/health-checks.ts";
 import { redactUrl } from "./find-redis.ts";
+import { RedisConnectionState } from "./redis-connection-state.ts";
 
 /**
  * What BullMQ needs from Redis, checked at start, on every reconnect and every `REDIS_CHECK_MS`,
@@ -8,7 +9,10 @@ import { redactUrl } from "./find-redis.ts";
  * prints once on stderr):
  * - `maxmemory-policy noeviction` (BullMQ: "Important! Make sure to set maxmemory-policy to
  *   noeviction"): any other policy lets Redis drop queued jobs and schedules under memory pressure
- *   without an error. Problem `redis-eviction-policy` (/readyz 503).
+ *   without an error. Problem `redis-eviction-policy` (/readyz 503); in production the start is
+ *   refused (`refuseEvictingRedis`). `REDIS_ALLOW_EVICTION=1` is the operator accepting the risk
+ *   (say, a volatile-* policy that never touches BullMQ's keys, which carry no TTL): a warning, and
+ *   production starts.
  * - persistence: with no RDB save points and no append-only file a Redis restart empties every
  *   queue. Warning `redis-not-persistent`.
  * - managed Redis often refuses CONFIG: then the policy is read from INFO where it can be, and the
@@ -35,7 +39,7 @@ export interface RedisVerdict {
 }
 
 /** Health sources, one per finding, so each clears on its own. */
-const SOURCE = { connection: "redis.connection", eviction: "redis.eviction", persistence: "redis.persistence", config: "redis.config" } as const;
+const SOURCE = { eviction: "redis.eviction", persistence: "redis.persistence", config: "redis.config" } as const;
 const CHECK_TIMEOUT_MS = 5_000;
 
 const EVICTION_FIX =
@@ -43,13 +47,13 @@ const EVICTION_FIX =
   "(or the provider's parameter group) so it survives a restart.";
 
 /** The judgement, apart from Redis: what each setting means for BullMQ. */
-export function judgeRedisSettings(settings: RedisSettings): RedisVerdict {
+export function judgeRedisSettings(settings: RedisSettings, options: { allowEviction?: boolean } = {}): RedisVerdict {
   const { policy, save, appendOnly, configRefused } = settings;
   const eviction: HealthReport | null =
     policy !== null && policy !== "noeviction"
       ? {
           code: "redis-eviction-policy",
-          severity: "problem",
+          severity: options.allowEviction ? "warning" : "problem",
           detail:
             `Redis has maxmemory-policy ${policy}: under memory pressure it deletes keys, so queued webhook deliveries, ` +
             `retries and maintenance schedules can vanish without an error. BullMQ needs noeviction. ${EVICTION_FIX}`,
@@ -131,24 +135,22 @@ export interface RedisRequirementsWatch {
  * sees): checks once before returning, then on every `ready` (a reconnect, perhaps to a Redis
  * restarted with other settings) and every `intervalMs`.
  */
-export async function watchRedisRequirements(connection: Redis, health: HealthChecks, options: { url: string; intervalMs: number }): Promise<RedisRequirementsWatch> {
+export async function watchRedisRequirements(
+  connection: Redis,
+  health: HealthChecks,
+  options: { url: string; intervalMs: number; allowEviction?: boolean; state?: RedisConnectionState },
+): Promise<RedisRequirementsWatch> {
   let running: Promise<void> | null = null;
   let closed = false;
-  const unavailable = (reason: string): void =>
-    health.report(SOURCE.connection, {
-      code: "redis-unavailable",
-      severity: "problem",
-      detail:
-        `Redis at ${redactUrl(options.url)} is unreachable (${reason}). The api keeps answering lookups and writes keep their ` +
-        "events in the outbox; webhooks, imports and maintenance wait until Redis is back.",
-    });
+  const state = options.state ?? new RedisConnectionState(health, options.url);
+  const unavailable = (reason: string): void => state.down(reason);
   const runCheck = async (): Promise<void> => {
     if (closed) return;
     if (connection.status !== "ready") return unavailable(`connection ${connection.status}`);
     try {
-      const verdict = judgeRedisSettings(await withTimeout(readRedisSettings(connection), CHECK_TIMEOUT_MS));
+      const verdict = judgeRedisSettings(await withTimeout(readRedisSettings(connection), CHECK_TIMEOUT_MS), options);
       if (closed) return;
-      health.report(SOURCE.connection, null);
+      state.up();
       health.report(SOURCE.eviction, verdict.eviction);
       health.report(SOURCE.persistence, verdict.persistence);
       health.report(SOURCE.config, verdict.config);
@@ -166,6 +168,8 @@ export async function watchRedisRequirements(connection: Redis, health: HealthCh
   };
   connection.on("ready", onReady);
   connection.on("close", onClose);
+  // Any other client of the process coming back (a worker's connection) checks too.
+  state.onReady = onReady;
   const timer = setInterval(onReady, options.intervalMs);
   timer.unref();
   await check();
@@ -178,4 +182,34 @@ export async function watchRedisRequirements(connection: Redis, health: HealthCh
       connection.off("close", onClose);
     },
   };
+}
+
+/** A Redis the hub will not start on; the message says what to change. */
+export class RedisRefusedError extends Error {
+  override readonly name = "RedisRefusedError";
+}
+
+/**
+ * At a production start: a Redis whose maxmemory-policy may evict keys is refused, as BullMQ
+ * advises ("make sure to set maxmemory-policy to noeviction"), unless REDIS_ALLOW_EVICTION=1. A
+ * Redis that will not say its policy (CONFIG and INFO refused) is let through: /readyz warns.
+ */
+export async function refuseEvictingRedis(url: string): Promise<void> {
+  const client = new Redis(url, { lazyConnect: true, connectTimeout: CHECK_TIMEOUT_MS, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
+  client.on("error", () => undefined);
+  let settings: RedisSettings;
+  try {
+    settings = await withTimeout(client.connect().then(() => readRedisSettings(client)), CHECK_TIMEOUT_MS);
+  } catch (error) {
+    throw new RedisRefusedError(`Redis at ${redactUrl(url)} did not say its maxmemory-policy: ${(error as Error).message}`);
+  } finally {
+    client.disconnect();
+  }
+  const { eviction } = judgeRedisSettings(settings);
+  if (eviction) {
+    throw new RedisRefusedError(
+      `Redis at ${redactUrl(url)} has maxmemory-policy ${settings.policy}; BullMQ needs noeviction, so a production hub does not start on it. ` +
+        `${EVICTION_FIX} Or set REDIS_ALLOW_EVICTION=1 to start anyway (/readyz then warns redis-eviction-policy).`,
+    );
+  }
 }

@@ -103,8 +103,13 @@ describe("fpr-hub start", () => {
     const deadline = Date.now() + 150_000;
     while (!/Stop with Ctrl-C/.test(output) && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 100));
   }, 180_000);
-  afterAll(() => {
-    child.kill("SIGTERM");
+  afterAll(async () => {
+    // Waited for: a hub still stopping after the file ends would write to Redis and DATA_DIR behind the cleanup.
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      child.kill("SIGKILL");
+      await exited;
+    }
   }, CLI_TIMEOUT);
 
   it("seeds the demo register, prints the URL and demo keys, and answers with them", async () => {
@@ -125,5 +130,11 @@ describe("fpr-hub start", () => {
     expect(outcome.stdout).toMatch(/REPORTED_LOST/);
     const created = await cli(dataDir, "partner", "create", "--name", "Rail", "--industry", "RAIL");
     expect(created.code).toBe(0);
+  }, CLI_TIMEOUT);
+
+  it("stops on SIGTERM with exit 0", async () => {
+    const exited = new Promise<[number | null, string | null]>((resolve) => child.once("exit", (code, signal) => resolve([code, signal])));
+    child.kill("SIGTERM");
+    expect(await exited, output).toEqual([0, null]);
   }, CLI_TIMEOUT);
 });

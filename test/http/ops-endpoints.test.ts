@@ -1,6 +1,6 @@
 /**
  * /metrics answers only those it should (METRICS_TOKEN, OPS_PORT, production default), and
- * /healthz and /readyz say the status and nothing else.
+ * /livez, /healthz and /readyz say the status and nothing else.
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { startWorker } from "../../jobs/worker.ts";
@@ -39,7 +39,7 @@ describe("operations endpoints", () => {
     expect(await scraped.text()).toMatch(/^fpr_hub_outbox_backlog \d+$/m);
   });
 
-  it("with OPS_PORT, a second listener serves /metrics, /healthz and /readyz; the api port no longer serves /metrics", async () => {
+  it("with OPS_PORT, a second listener serves /metrics, /livez, /healthz and /readyz; the api port no longer serves /metrics", async () => {
     const hub = await start({ OPS_PORT: "0" });
     expect(hub.api.opsUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(hub.api.opsUrl).not.toBe(hub.api.url);
@@ -47,6 +47,7 @@ describe("operations endpoints", () => {
     const scraped = await get(`${hub.api.opsUrl}/metrics`);
     expect(scraped.status).toBe(200);
     expect(await scraped.text()).toMatch(/^fpr_hub_outbox_backlog \d+$/m);
+    expect(await (await get(`${hub.api.opsUrl}/livez`)).json()).toEqual({ status: "ok" });
     expect(await (await get(`${hub.api.opsUrl}/healthz`)).json()).toEqual({ status: "ok" });
     expect(await (await get(`${hub.api.opsUrl}/readyz`)).json()).toEqual({ status: "ready" });
     expect((await get(`${hub.api.opsUrl}/graphql`)).status).toBe(404);
@@ -83,12 +84,13 @@ describe("operations endpoints", () => {
     expect(await answer.text()).not.toMatch(/fpr_hub_/);
   });
 
-  it("/healthz and /readyz bodies carry the status only: no database, Redis, versions or queue depths", async () => {
+  it("/livez, /healthz and /readyz bodies carry the status only: no database, Redis, versions or queue depths", async () => {
     const hub = await start({});
     const ready = await get(`${hub.api.url}/readyz`);
     expect(ready.status).toBe(200);
     expect(await ready.json()).toEqual({ status: "ready" });
     expect(await (await get(`${hub.api.url}/healthz`)).json()).toEqual({ status: "ok" });
+    expect(await (await get(`${hub.api.url}/livez`)).json()).toEqual({ status: "ok" });
   });
 
   it("stops the start on an invalid OPS_PORT or METRICS_TOKEN, naming the variable", () => {

@@ -22,6 +22,7 @@ interface Probe {
 /** Route key (as the api registers it) → the requests that exercise it and who gets through. */
 const MATRIX: Record<string, { probes: Probe[]; allowed: Caller[] }> = {
   "/graphql": { probes: [{ method: "POST", path: "/graphql", body: '{"query":"{ me { id } }"}', headers: { "content-type": "application/json" } }, { method: "GET", path: "/graphql?query=%7B%20me%20%7B%20id%20%7D%20%7D" }], allowed: KEYED },
+  "/livez": { probes: [{ method: "GET", path: "/livez" }], allowed: EVERYONE },
   "/healthz": { probes: [{ method: "GET", path: "/healthz" }], allowed: EVERYONE },
   "/readyz": { probes: [{ method: "GET", path: "/readyz" }], allowed: EVERYONE },
   // Test mode, no METRICS_TOKEN, no OPS_PORT: loopback callers only (ops-endpoints.test.ts covers the others).

@@ -1,7 +1,8 @@
 import { Redis } from "ioredis";
 import { afterEach, describe, expect, it } from "vitest";
 import { makeV2023Number } from "../../src/cards/card-number-generator.ts";
-import { judgeRedisSettings } from "../../src/redis/redis-requirements.ts";
+import { judgeRedisSettings, refuseEvictingRedis, RedisRefusedError } from "../../src/redis/redis-requirements.ts";
+import { redisUrl } from "../helpers/redis.ts";
 import { PrivateRedis } from "../helpers/private-redis.ts";
 import { eventually } from "../helpers/receiver.ts";
 import { TestHub } from "../helpers/temp-hub.ts";
@@ -115,5 +116,43 @@ describe("what BullMQ needs from Redis", () => {
     await redis!.start();
     await eventually(async () => (await readyz(hub!)).status === 200, 15_000, "the hub ready once Redis is back");
     expect((await readyz(hub!)).body).toEqual({ status: "ready" });
+  });
+});
+
+describe("an evicting Redis in production", () => {
+  let redis: PrivateRedis | undefined;
+  let hub: TestHub | undefined;
+  afterEach(async () => {
+    await hub?.close();
+    await redis?.destroy();
+    hub = undefined;
+    redis = undefined;
+  });
+  const PRODUCTION = { NODE_ENV: "production" };
+
+  it("is refused at start, naming the policy, the fix and REDIS_ALLOW_EVICTION; noeviction is let through", async () => {
+    redis = await PrivateRedis.start({ args: ["--maxmemory", "64mb", "--maxmemory-policy", "allkeys-lru"] });
+    const refused = await TestHub.start({ ...PRODUCTION, REDIS_URL: redis.url }).then(
+      () => null,
+      (error: Error) => error,
+    );
+    expect(refused).toBeInstanceOf(RedisRefusedError);
+    expect(refused!.message).toMatch(/maxmemory-policy allkeys-lru; BullMQ needs noeviction/);
+    expect(refused!.message).toContain("CONFIG SET maxmemory-policy noeviction");
+    expect(refused!.message).toContain("REDIS_ALLOW_EVICTION=1");
+    await expect(refuseEvictingRedis(redisUrl())).resolves.toBeUndefined();
+  });
+
+  it("with REDIS_ALLOW_EVICTION=1 starts, ready, with the warning redis-eviction-policy", async () => {
+    redis = await PrivateRedis.start({ args: ["--maxmemory", "64mb", "--maxmemory-policy", "volatile-lru"] });
+    hub = await TestHub.start({ ...PRODUCTION, REDIS_URL: redis.url, REDIS_ALLOW_EVICTION: "1" });
+    expect(await readyz(hub)).toEqual({ status: 200, body: { status: "ready", warnings: ["redis-eviction-policy"] } });
+    expect(judgeRedisSettings({ policy: "volatile-lru", save: "", appendOnly: true, configRefused: null }, { allowEviction: true }).eviction).toMatchObject({ severity: "warning" });
+  });
+
+  it("in development is started on, not ready (redis-eviction-policy), as before", async () => {
+    redis = await PrivateRedis.start({ args: ["--maxmemory", "64mb", "--maxmemory-policy", "allkeys-lru"] });
+    hub = await TestHub.start({ NODE_ENV: "development", REDIS_URL: redis.url });
+    expect((await readyz(hub)).status).toBe(503);
   });
 });
