@@ -194,7 +194,8 @@ describe.skipIf(mountRefused !== null)(`a real full disk, the hub a child proces
 
     freeSpace();
     freeSpace = null;
-    await eventually(async () => (await readiness(url)).status === 200, 30_000, "/readyz to say ready again");
+    // The problem clears on the next successful write, the storage-low warning on the next free-space measurement: wait for both.
+    await eventually(async () => JSON.stringify(await readiness(url)) === JSON.stringify({ status: 200, problems: [], warnings: [] }), 30_000, "/readyz to say ready again");
     expect(await readiness(url)).toEqual({ status: 200, problems: [], warnings: [] });
     // The refused changes succeed now.
     expect((await post(url, keys.issuer, ISSUE, { input: issueInput(refused!) })).body).toEqual({ data: { issueCard: { number: refused, state: "VALID" } } });
