@@ -1,3 +1,5 @@
+import { CLOUD_EVENT_TYPES } from "../../src/webhooks/cloud-event.ts";
+import type { EventType } from "../../src/events/event-catalogue.ts";
 import type { Database } from "better-sqlite3";
 import type { TestReceiver } from "./receiver.ts";
 import type { TestHub } from "./temp-hub.ts";
@@ -18,14 +20,6 @@ export interface CommittedEvent {
   occurredAt: string;
 }
 
-const CLOUD_TYPE: Record<string, string> = {
-  CARD_ISSUED: "card.issued",
-  CARD_SUPERSEDED: "card.superseded",
-  CARD_REPORTED_LOST: "card.reported_lost",
-  CARD_REVOKED: "card.revoked",
-  CARD_EXPIRED: "card.expired",
-  HOLDER_STATUS_CHANGED: "holder.status_changed",
-};
 
 /** Every event the database holds, by id. */
 export function committedEvents(db: Database): Map<string, CommittedEvent> {
@@ -35,7 +29,7 @@ export function committedEvents(db: Database): Map<string, CommittedEvent> {
     cardNumber: string;
     occurredAt: string;
   }[];
-  return new Map(rows.map((row) => [`evt_${row.sequence}`, { id: `evt_${row.sequence}`, sequence: row.sequence, cloudType: CLOUD_TYPE[row.type], cardNumber: row.cardNumber, occurredAt: row.occurredAt }]));
+  return new Map(rows.map((row) => [`evt_${row.sequence}`, { id: `evt_${row.sequence}`, sequence: row.sequence, cloudType: CLOUD_EVENT_TYPES[row.type as EventType], cardNumber: row.cardNumber, occurredAt: row.occurredAt }]));
 }
 
 /** Deliveries the ledger still owes. */

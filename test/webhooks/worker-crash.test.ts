@@ -1,12 +1,9 @@
-import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { makeV2023Number } from "../../src/cards/card-number-generator.ts";
 import { eventually, TestReceiver } from "../helpers/receiver.ts";
-import { redisUrl } from "../helpers/redis.ts";
-import { TEST_SECRET, TestHub } from "../helpers/temp-hub.ts";
+import { TestHub } from "../helpers/temp-hub.ts";
+import { WorkerChild } from "../helpers/worker-child.ts";
 
 /**
  * At-least-once delivery survives a worker that dies mid-fan-out: the api runs in this process,
@@ -15,7 +12,6 @@ import { TEST_SECRET, TestHub } from "../helpers/temp-hub.ts";
  * with every committed event (duplicates allowed, nothing unknown), each verified.
  */
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const CARDS = 60;
 const RECEIVERS = 3;
 const LOCK_MS = "1000";
@@ -23,69 +19,6 @@ const LOCK_MS = "1000";
 const ISSUE = `mutation ($input: IssueCardInput!) { issueCard(input: $input) { number state } }`;
 const SUBSCRIBE = `mutation ($url: String!, $types: [EventType!]!) { createWebhookSubscription(url: $url, eventTypes: $types) { subscription { id } secret } }`;
 const ALL_TYPES = ["CARD_ISSUED", "CARD_SUPERSEDED", "CARD_REPORTED_LOST", "CARD_REVOKED", "CARD_EXPIRED", "HOLDER_STATUS_CHANGED"];
-
-/** `fpr-hub worker` as a child process, sharing the hub's data directory, Redis and queue prefix. */
-class WorkerChild {
-  private output = "";
-
-  private constructor(readonly child: ChildProcess) {
-    const keep = (chunk: Buffer): void => void (this.output = (this.output + chunk.toString("utf8")).slice(-4000));
-    child.stdout!.on("data", keep);
-    child.stderr!.on("data", keep);
-    child.on("error", () => undefined);
-  }
-
-  static async start(hub: TestHub): Promise<WorkerChild> {
-    const child = spawn(process.execPath, ["bin/fpr-hub.js", "worker"], {
-      cwd: ROOT,
-      stdio: ["ignore", "pipe", "pipe"],
-      env: {
-        ...process.env,
-        DATA_DIR: hub.config.dataDir,
-        REDIS_URL: redisUrl(),
-        QUEUE_PREFIX: hub.config.queuePrefix,
-        HUB_SECRET: TEST_SECRET,
-        WEBHOOK_ALLOW_CIDRS: "127.0.0.0/8",
-        WEBHOOK_RETRY_SCHEDULE: "50ms,100ms,200ms",
-        JOB_LOCK_MS: LOCK_MS,
-        OUTBOX_POLL_MS: "100",
-        DEMO_SEED: "off",
-        NODE_ENV: "test",
-      },
-    });
-    const worker = new WorkerChild(child);
-    await eventually(
-      () => {
-        if (worker.exited) throw new Error(`the worker exited at start (${child.exitCode ?? child.signalCode}): ${worker.output}`);
-        return worker.output.includes("fpr-hub worker running");
-      },
-      20_000,
-      "the worker child starting",
-    ).catch(async (error: unknown) => {
-      await worker.stop("SIGKILL"); // never leave a half-started child behind
-      throw error;
-    });
-    return worker;
-  }
-
-  get exited(): boolean {
-    return this.child.exitCode !== null || this.child.signalCode !== null;
-  }
-
-  get log(): string {
-    return this.output;
-  }
-
-  /** Sends the signal and waits for the exit (SIGKILL after 10 s). */
-  async stop(signal: "SIGTERM" | "SIGKILL"): Promise<void> {
-    if (this.exited) return;
-    const exited = new Promise<void>((resolve) => this.child.once("exit", () => resolve()));
-    this.child.kill(signal);
-    const timer = setTimeout(() => this.child.kill("SIGKILL"), 10_000);
-    await exited;
-    clearTimeout(timer);
-  }
-}
 
 describe("webhook delivery across a worker crash", () => {
   let hub: TestHub | undefined;
@@ -135,7 +68,7 @@ describe("webhook delivery across a worker crash", () => {
     const distinctDelivered = (): number => receivers.reduce((sum, r) => sum + r.ids().size, 0);
 
     // First worker: killed without warning once some, but not all, deliveries have arrived.
-    const first = await WorkerChild.start(hub);
+    const first = await WorkerChild.start(hub, { JOB_LOCK_MS: LOCK_MS });
     workers.push(first);
     await eventually(() => distinctDelivered() >= 30 || first.exited, 30_000, "the first deliveries");
     expect(first.exited, first.log).toBe(false);
@@ -154,7 +87,7 @@ describe("webhook delivery across a worker crash", () => {
     expect(openAtKill.length).toBeGreaterThan(0);
 
     // A fresh worker delivers the rest and, once the dead worker's locks lapse, its stalled jobs.
-    const second = await WorkerChild.start(hub);
+    const second = await WorkerChild.start(hub, { JOB_LOCK_MS: LOCK_MS });
     workers.push(second);
     const pending = (): number => (db.prepare("SELECT count(*) AS n FROM webhook_deliveries WHERE status = 'PENDING'").get() as { n: number }).n;
     await eventually(
