@@ -44,6 +44,13 @@ describe("configuration", () => {
       [{ REDIS_EMBEDDED: "maybe" }, /^REDIS_EMBEDDED /],
       [{ REDIS_EMBEDDED: "1", REDIS_URL: "redis://127.0.0.1:6390" }, /^REDIS_EMBEDDED=1 and REDIS_URL contradict/],
       [{ REDIS_ALLOW_EVICTION: "sometimes" }, /^REDIS_ALLOW_EVICTION /],
+      [{ DELIVERY_RECONCILE_MS: "10s" }, /^DELIVERY_RECONCILE_MS /],
+      [{ DELIVERY_RECONCILE_MS: "5" }, /^DELIVERY_RECONCILE_MS /],
+      [{ DELIVERY_GRACE_MS: "-1" }, /^DELIVERY_GRACE_MS /],
+      [{ WEBHOOK_MAX_IN_FLIGHT: "0" }, /^WEBHOOK_MAX_IN_FLIGHT /],
+      [{ WEBHOOK_ATTEMPT_BUDGET_MS: "half" }, /^WEBHOOK_ATTEMPT_BUDGET_MS /],
+      [{ WEBHOOK_BREAKER_MS: "1" }, /^WEBHOOK_BREAKER_MS /],
+      [{ WEBHOOK_BREAKER_MAX_MS: "1h" }, /^WEBHOOK_BREAKER_MAX_MS /],
     ];
     for (const [env, message] of cases) {
       expect(() => loadConfig(env), JSON.stringify(env)).toThrow(ConfigError);
