@@ -1,5 +1,5 @@
 import { UnrecoverableError, type Job } from "bullmq";
-import type { Logger } from "../src/http/logger.ts";
+import type { Logger } from "../src/app/logger.ts";
 import type { DeliveryAttempts } from "../src/webhooks/delivery-attempt.ts";
 import type { DeliveryLedger } from "../src/webhooks/delivery-ledger.ts";
 import type { DeliveryRunner } from "../src/webhooks/delivery-runner.ts";

@@ -1,7 +1,7 @@
 import type { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import type { HubConfig } from "../src/config.ts";
-import type { Logger } from "../src/http/logger.ts";
+import type { Logger } from "../src/app/logger.ts";
 import type { MaintenanceJobName } from "./job-data.ts";
 
 /**

@@ -1,5 +1,5 @@
 import type { Processor } from "bullmq";
-import type { HubRuntime } from "../src/runtime.ts";
+import type { HubRuntime } from "../src/app/runtime.ts";
 import { DeliveryAttempts } from "../src/webhooks/delivery-attempt.ts";
 import { DeliveryRunner } from "../src/webhooks/delivery-runner.ts";
 import { EndpointBreaker } from "../src/webhooks/endpoint-breaker.ts";

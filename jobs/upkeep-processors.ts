@@ -1,7 +1,7 @@
 import type { Job } from "bullmq";
 import { expireDueCards } from "../src/cards/card-expiry.ts";
 import type { ConformanceProbe } from "../src/coverage/conformance-probe.ts";
-import type { HubServices } from "../src/hub-services.ts";
+import type { HubServices } from "../src/app/services.ts";
 import { conformanceJobData, InvalidJobData, maintenanceJob } from "./job-data.ts";
 import type { ConformanceJob } from "./queues.ts";
 

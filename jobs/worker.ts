@@ -1,6 +1,6 @@
 import { Queue, Worker, type Processor } from "bullmq";
 import type { Redis } from "ioredis";
-import type { HubRuntime } from "../src/runtime.ts";
+import type { HubRuntime } from "../src/app/runtime.ts";
 import { closePinnedAgents } from "../src/webhooks/pinned-post.ts";
 import { retryDelay } from "../src/webhooks/retry-policy.ts";
 import { DeliveryReconciler } from "./delivery-reconciler.ts";

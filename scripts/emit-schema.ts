@@ -1,6 +1,6 @@
 import "reflect-metadata";
 import fs from "node:fs";
-import { emittedSchemaText, SCHEMA_FILE } from "../src/http/schema-file.ts";
+import { emittedSchemaText, SCHEMA_FILE } from "../src/api/schema-file.ts";
 
 // Writes schema/schema.graphql from the resolver classes; a test fails when the committed file drifts.
 fs.writeFileSync(SCHEMA_FILE, emittedSchemaText());

@@ -13,10 +13,10 @@ import { runImport } from "./cli/import-command.ts";
 import { INDUSTRIES } from "./partners/partner-service.ts";
 import { ROLES } from "./partners/roles.ts";
 import type { WorkerHandle } from "../jobs/worker.ts";
-import type { ApiHandle } from "./hub.ts";
-import type { OpsListener } from "./http/ops-routes.ts";
-import { openServices } from "./open-services.ts";
-import { closeServices } from "./hub-services.ts";
+import type { ApiHandle } from "./api/start-api.ts";
+import type { OpsListener } from "./api/ops-routes.ts";
+import { openServices } from "./app/open-services.ts";
+import { closeServices } from "./app/services.ts";
 import { stopOnSignals } from "./cli/shutdown.ts";
 
 /** Starts the chosen roles on one runtime; SIGTERM or SIGINT stops them (src/cli/shutdown.ts). */
@@ -24,10 +24,10 @@ async function startRoles(roles: { api: boolean; worker: boolean }): Promise<voi
   const config = loadConfig();
   // Loaded here: the other commands need neither GraphQL nor BullMQ, and start faster without.
   const [{ openRuntime }, { startApi }, { startWorker }, { startWorkerOps }] = await Promise.all([
-    import("./runtime.ts"),
-    import("./hub.ts"),
+    import("./app/runtime.ts"),
+    import("./api/start-api.ts"),
     import("../jobs/worker.ts"),
-    import("./http/ops-routes.ts"),
+    import("./api/ops-routes.ts"),
   ]);
   const runtime = await openRuntime(config);
   let api: ApiHandle | null = null;

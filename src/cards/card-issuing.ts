@@ -1,8 +1,8 @@
 import { HubError } from "../errors.ts";
-import type { Sex } from "./card-number.ts";
+import type { Sex } from "../card-numbers/card-number.ts";
 import { requireCardNumber, requireIssueCount, requirePlausibleValidity, requireText } from "./card-rules.ts";
 import { expiryInstant, type CardRecord } from "./card-state.ts";
-import { checkLineage } from "./lineage.ts";
+import { checkLineage } from "../card-numbers/lineage.ts";
 import { normalizeChineseName, normalizeEnglishName } from "./name-digest.ts";
 import type { RegisterContext } from "./register-context.ts";
 

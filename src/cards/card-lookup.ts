@@ -1,5 +1,5 @@
 import { HubError } from "../errors.ts";
-import { parseCardNumber, type ParsedCardNumber } from "./card-number.ts";
+import { parseCardNumber, type ParsedCardNumber } from "../card-numbers/card-number.ts";
 import type { CardQueries } from "./card-queries.ts";
 import { checkResultOf, chinaToday, toCardView, type CardRecord, type CardView, type CheckResult } from "./card-state.ts";
 import { requireIssueCount } from "./card-rules.ts";

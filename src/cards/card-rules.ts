@@ -1,6 +1,6 @@
 import { HubError } from "../errors.ts";
-import { parseCardNumber, type CardVersion, type ParsedCardNumber } from "./card-number.ts";
-import { addDays, addYears } from "./calendar.ts";
+import { parseCardNumber, type CardVersion, type ParsedCardNumber } from "../card-numbers/card-number.ts";
+import { addDays, addYears } from "../china-date.ts";
 import { chinaToday } from "./card-state.ts";
 
 /** The first day V2023 cards were issued; V2017 cards were issued only before it. */

@@ -1,4 +1,4 @@
-import type { CardVersion } from "./card-number.ts";
+import type { CardVersion } from "../card-numbers/card-number.ts";
 
 export type CardState = "VALID" | "EXPIRED" | "SUPERSEDED" | "REPORTED_LOST" | "REVOKED";
 export type HolderStatus = "ACTIVE" | "CANCELLED" | "NATURALIZED" | "DECEASED";

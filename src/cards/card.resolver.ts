@@ -1,11 +1,11 @@
 import { Arg, Authorized, Ctx, Int, Mutation, Query, Resolver, UseMiddleware } from "type-graphql";
-import { EnumerationGuarded } from "../http/enumeration.middleware.ts";
-import { RateLimited } from "../http/rate-limit.middleware.ts";
-import type { HubContext } from "../http/context.ts";
+import { EnumerationGuarded } from "../partners/enumeration.middleware.ts";
+import { RateLimited } from "../partners/rate-limit.middleware.ts";
+import type { HubContext } from "../api/context.ts";
 import { hasScope } from "../partners/roles.ts";
 import { issueCard } from "./card-issuing.ts";
 import { MAX_BATCH_CHECKS, type Viewer } from "./card-lookup.ts";
-import { parseCardNumber } from "./card-number.ts";
+import { parseCardNumber } from "../card-numbers/card-number.ts";
 import { reportCardLost, revokeCard, setHolderStatus } from "./card-register.ts";
 import { toCardView, type CardRecord } from "./card-state.ts";
 import { HolderStatusEnum } from "./card.enums.ts";

@@ -1,5 +1,5 @@
 import type { HubConfig } from "../config.ts";
-import type { ApiHandle } from "../hub.ts";
+import type { ApiHandle } from "../api/start-api.ts";
 import type { RedisHandle } from "../redis/find-redis.ts";
 
 /** What a person starting the hub needs to know: where to look and which key to use. */

@@ -1,5 +1,5 @@
 import { HubError } from "../errors.ts";
-import type { HubServices } from "../hub-services.ts";
+import type { HubServices } from "../app/services.ts";
 
 /** `fpr-hub check`: the same check partners get, with lineage (an operator's view). */
 export function runCheck(services: HubServices, number: string, opts: { issueCount?: string; json?: boolean }): void {

@@ -3,7 +3,7 @@ import { once } from "node:events";
 import type { Writable } from "node:stream";
 import { chinaToday } from "../cards/card-state.ts";
 import { HubError } from "../errors.ts";
-import { csvHeader, syntheticRecords, toCsvLine } from "../imports/synthetic-file.ts";
+import { csvHeader, syntheticRecords, toCsvLine } from "../demo/synthetic-file.ts";
 
 export interface GenerateOptions {
   cards: string;

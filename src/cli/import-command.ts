@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import { SingleBar } from "cli-progress";
 import { HubError } from "../errors.ts";
-import type { HubServices } from "../hub-services.ts";
+import type { HubServices } from "../app/services.ts";
 import { importStream, type ImportFormat, type ImportProgress, type ImportSummary } from "../imports/import-runner.ts";
 
 export interface ImportCommandOptions {

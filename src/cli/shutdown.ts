@@ -1,4 +1,4 @@
-import type { HealthChecks } from "../health/health-checks.ts";
+import type { HealthChecks } from "../health-checks.ts";
 
 /**
  * How `fpr-hub start`, `api` and `worker` stop. The first SIGTERM or SIGINT:

@@ -1,6 +1,6 @@
 import type { Statement } from "better-sqlite3";
-import { ALL_COUNTRIES } from "../cards/countries.ts";
-import { findProvince } from "../cards/provinces.ts";
+import { ALL_COUNTRIES } from "../card-numbers/countries.ts";
+import { findProvince } from "../card-numbers/provinces.ts";
 import type { HubDb } from "../db/client.ts";
 import { HubError } from "../errors.ts";
 import type { FigureCache } from "./figure-cache.ts";

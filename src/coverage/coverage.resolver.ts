@@ -1,6 +1,6 @@
 import { Arg, Authorized, Ctx, ID, Int, Mutation, Query, Resolver } from "type-graphql";
 import { HubError } from "../errors.ts";
-import type { HubContext } from "../http/context.ts";
+import type { HubContext } from "../api/context.ts";
 import { CoverageGroupEnum, ConformanceRun, CoverageRow, DeliveryHealthRow, MigrationGroupEnum, MigrationPoint, MigrationRow } from "./coverage.types.ts";
 
 @Resolver()

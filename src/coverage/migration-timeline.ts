@@ -1,5 +1,5 @@
 import type { Statement } from "better-sqlite3";
-import { addDays } from "../cards/calendar.ts";
+import { addDays } from "../china-date.ts";
 import { chinaToday } from "../cards/card-state.ts";
 import type { HubDb } from "../db/client.ts";
 import type { FigureCache } from "./figure-cache.ts";

@@ -1,6 +1,6 @@
 import crypto from "node:crypto";
-import { makeV2017Number, makeV2023Number } from "../cards/card-number-generator.ts";
-import { computeV2023CheckCharacter } from "../cards/card-number.ts";
+import { makeV2017Number, makeV2023Number } from "../card-numbers/card-number-generator.ts";
+import { computeV2023CheckCharacter } from "../card-numbers/card-number.ts";
 
 /** How a partner's system must classify each probe number. */
 export type ProbeClass = "V2023" | "V2017" | "MALFORMED" | "NOT_FPR" | "REJECTED";

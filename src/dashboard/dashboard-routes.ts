@@ -3,7 +3,7 @@ import type http from "node:http";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { packagePath } from "../package-root.ts";
-import { sendError, type RouteHandler } from "../http/server.ts";
+import { sendError, type RouteHandler } from "../http/respond.ts";
 
 /**
  * Everything the page loads comes from the hub itself: no inline script or style, no CDN. The

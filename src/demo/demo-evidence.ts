@@ -1,7 +1,7 @@
 import crypto from "node:crypto";
 import { eq } from "drizzle-orm";
 import { conformanceRuns, partners, webhookDeliveries, webhookSubscriptions } from "../db/schema.ts";
-import type { HubServices } from "../hub-services.ts";
+import type { HubServices } from "../app/services.ts";
 
 /** Demo partners' rollout evidence: what each has declared, been seen doing, or passed. */
 const EVIDENCE: Record<string, { declared?: string; observedDaysAgo?: number; probePassed?: boolean; history?: "healthy" | "flaky" }> = {

@@ -1,5 +1,5 @@
 import { Arg, Authorized, Ctx, Int, Query, Resolver } from "type-graphql";
-import type { HubContext } from "../http/context.ts";
+import type { HubContext } from "../api/context.ts";
 import { hasScope } from "../partners/roles.ts";
 import { CardEventConnection, EventTypeEnum } from "./event.types.ts";
 

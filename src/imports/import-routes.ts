@@ -1,11 +1,11 @@
 import fs from "node:fs";
 import type http from "node:http";
 import { pipeline } from "node:stream/promises";
-import type { HubRuntime } from "../runtime.ts";
+import type { HubRuntime } from "../app/runtime.ts";
 import { HubError, type ErrorCode } from "../errors.ts";
-import { buildContext } from "../http/context.ts";
-import { HTTP_STATUS, restErrorOf } from "../http/error-mapping.ts";
-import { sendFailure, sendJson, type RouteHandler } from "../http/server.ts";
+import { buildContext } from "../api/context.ts";
+import { HTTP_STATUS, restErrorOf } from "../http/error-status.ts";
+import { sendFailure, sendJson, type RouteHandler } from "../http/respond.ts";
 import { requireAccess } from "../partners/access-rules.ts";
 import type { Principal } from "../partners/roles.ts";
 import { isImportId, rejectsFileOf } from "./import-files.ts";

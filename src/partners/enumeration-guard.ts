@@ -1,6 +1,6 @@
 import type { Redis } from "ioredis";
-import { normalizeCardNumber } from "../cards/card-number-normalize.ts";
-import { cardNumberStem } from "../cards/card-number-stem.ts";
+import { normalizeCardNumber } from "../card-numbers/card-number-normalize.ts";
+import { cardNumberStem } from "../card-numbers/card-number-stem.ts";
 import { HubError } from "../errors.ts";
 import type { AuditKind, AuditLog } from "./audit-log.ts";
 import { EnumerationScript, type StemBatch } from "./enumeration-script.ts";

@@ -3,7 +3,7 @@ import { asc, eq, sql } from "drizzle-orm";
 import { writeReturning, type HubDb } from "../db/client.ts";
 import { partners } from "../db/schema.ts";
 import { HubError } from "../errors.ts";
-import { findProvince, type Province } from "../cards/provinces.ts";
+import { findProvince, type Province } from "../card-numbers/provinces.ts";
 
 export const INDUSTRIES = [
   "ACCOMMODATION",

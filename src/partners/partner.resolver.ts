@@ -1,5 +1,5 @@
 import { Arg, Authorized, Ctx, ID, Mutation, Query, Resolver } from "type-graphql";
-import type { HubContext } from "../http/context.ts";
+import type { HubContext } from "../api/context.ts";
 import { AdaptationStateEnum, IndustryEnum, RoleEnum, ScopeEnum } from "./partner.enums.ts";
 import { ApiKey, CreatedApiKey, Partner } from "./partner.types.ts";
 import type { Role } from "./roles.ts";

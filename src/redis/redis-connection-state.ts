@@ -1,5 +1,5 @@
 import type { EventEmitter } from "node:events";
-import type { HealthChecks } from "../health/health-checks.ts";
+import type { HealthChecks } from "../health-checks.ts";
 import { redactUrl } from "./find-redis.ts";
 
 /**

@@ -1,5 +1,5 @@
 import { Redis, ReplyError } from "ioredis";
-import type { HealthChecks, HealthReport } from "../health/health-checks.ts";
+import type { HealthChecks, HealthReport } from "../health-checks.ts";
 import { redactUrl } from "./find-redis.ts";
 import { RedisConnectionState } from "./redis-connection-state.ts";
 

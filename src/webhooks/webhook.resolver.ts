@@ -1,9 +1,9 @@
 import { Arg, Authorized, Ctx, ID, Int, Mutation, Query, Resolver, UseMiddleware } from "type-graphql";
 import { EventTypeEnum } from "../events/event.types.ts";
-import type { HubContext } from "../http/context.ts";
-import { EnumerationGuarded } from "../http/enumeration.middleware.ts";
-import { RateLimited } from "../http/rate-limit.middleware.ts";
-import { MAX_WATCH_BATCH, type Watcher } from "../partners/watchlist.ts";
+import type { HubContext } from "../api/context.ts";
+import { EnumerationGuarded } from "../partners/enumeration.middleware.ts";
+import { RateLimited } from "../partners/rate-limit.middleware.ts";
+import { MAX_WATCH_BATCH, type Watcher } from "./watchlist.ts";
 import type { DeliveryRow } from "./subscription-service.ts";
 import { CreatedWebhookSubscription, WebhookDelivery, WebhookSubscription } from "./webhook.types.ts";
 

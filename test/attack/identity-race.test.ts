@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from "vitest";
-import { openRuntime, type HubRuntime } from "../../src/runtime.ts";
+import { openRuntime, type HubRuntime } from "../../src/app/runtime.ts";
 import { DelayProxy } from "../helpers/delay-proxy.ts";
 import { redisUrl } from "../helpers/redis.ts";
 import { testConfig, TestHub } from "../helpers/temp-hub.ts";

@@ -4,7 +4,7 @@
  * instants (they are shown to the day); a LINEAGE_READ key keeps exact instants and the lineage.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { makeV2017Number, makeV2023Number } from "../../src/cards/card-number-generator.ts";
+import { makeV2017Number, makeV2023Number } from "../../src/card-numbers/card-number-generator.ts";
 import { TestClock, TestHub } from "../helpers/temp-hub.ts";
 
 const DAY_MS = 86_400_000;

@@ -134,7 +134,7 @@ describe("DATA_DIR's default", () => {
 
 describe("the build", () => {
   it("prints the committed schema: decorator metadata changes no GraphQL type", async () => {
-    const script = `const m = await import(${JSON.stringify(new URL("../../dist/src/http/schema-file.js", import.meta.url).href)}); process.stdout.write(m.emittedSchemaText());`;
+    const script = `const m = await import(${JSON.stringify(new URL("../../dist/src/api/schema-file.js", import.meta.url).href)}); process.stdout.write(m.emittedSchemaText());`;
     const printed = await run(process.execPath, ["--input-type=module", "-e", script], { cwd: outsideCheckout(), timeout: 60_000 });
     expect(printed.stdout).toBe(fs.readFileSync(path.join(ROOT, "schema", "schema.graphql"), "utf8"));
   }, TIMEOUT);

@@ -1,7 +1,7 @@
 import { EventEmitter } from "node:events";
 import { describe, expect, it } from "vitest";
 import { stopOnSignals, type StopPart } from "../../src/cli/shutdown.ts";
-import { HealthChecks } from "../../src/health/health-checks.ts";
+import { HealthChecks } from "../../src/health-checks.ts";
 import { eventually } from "../helpers/receiver.ts";
 
 /**

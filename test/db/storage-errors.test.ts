@@ -11,7 +11,8 @@ import { GraphQLError } from "graphql";
 import { describe, expect, it } from "vitest";
 import { asStorageUnavailable, isStorageFull, isTransientStorageError, storageTroubleOf } from "../../src/db/storage-errors.ts";
 import { HubError } from "../../src/errors.ts";
-import { formatHubError, restErrorOf, retryAfterHeader, unavailableHttpOf } from "../../src/http/error-mapping.ts";
+import { formatHubError, unavailableHttpOf } from "../../src/api/error-mapping.ts";
+import { restErrorOf, retryAfterHeader } from "../../src/http/error-status.ts";
 import { tempDir } from "../helpers/temp-dir.ts";
 
 function thrown(call: () => unknown): Error {

@@ -1,9 +1,9 @@
 import fs from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { parseCardNumber } from "../../src/cards/card-number.ts";
+import { parseCardNumber } from "../../src/card-numbers/card-number.ts";
 import type { CheckResult } from "../../src/cards/card-state.ts";
-import { syntheticRegister, type RegisterOperation } from "../../src/cards/synthetic-register.ts";
+import { syntheticRegister, type RegisterOperation } from "../../src/demo/synthetic-register.ts";
 import { applyOperation, DEMO_SEED, isRegisterEmpty, readDemoKeys, seedDemo, SHOWCASE } from "../../src/demo/demo-seed.ts";
 import { tempDir, tempServices, TestClock } from "../helpers/temp-hub.ts";
 

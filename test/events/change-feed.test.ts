@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { issueCard } from "../../src/cards/card-issuing.ts";
-import { makeV2023Number } from "../../src/cards/card-number-generator.ts";
+import { makeV2023Number } from "../../src/card-numbers/card-number-generator.ts";
 import { reportCardLost, revokeCard, setHolderStatus } from "../../src/cards/card-register.ts";
 import { decodeCursor, encodeCursor, type ChangePage, type FeedReader } from "../../src/events/change-feed.ts";
 import { HubError } from "../../src/errors.ts";

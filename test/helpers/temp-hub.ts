@@ -2,10 +2,10 @@ import path from "node:path";
 import { loadConfig, type HubConfig } from "../../src/config.ts";
 import { openDatabase } from "../../src/db/client.ts";
 import { startWorker, type WorkerHandle } from "../../jobs/worker.ts";
-import { startApi, type ApiHandle } from "../../src/hub.ts";
-import { openRuntime, type HubRuntime, type Logger } from "../../src/runtime.ts";
+import { startApi, type ApiHandle } from "../../src/api/start-api.ts";
+import { openRuntime, type HubRuntime, type Logger } from "../../src/app/runtime.ts";
 import { redisUrl, uniquePrefix } from "./redis.ts";
-import { createServices, type HubServices } from "../../src/hub-services.ts";
+import { createServices, type HubServices } from "../../src/app/services.ts";
 import { Digester } from "../../src/hub-secret.ts";
 
 export const TEST_SECRET = "test-secret-test-secret-test-secret-0123";

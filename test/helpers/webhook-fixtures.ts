@@ -1,4 +1,4 @@
-import { makeV2023Number } from "../../src/cards/card-number-generator.ts";
+import { makeV2023Number } from "../../src/card-numbers/card-number-generator.ts";
 import type { TestHub } from "./temp-hub.ts";
 
 /** The n-th of a family of valid V2023 numbers (Beijing, Canada, 1979-04-12). */

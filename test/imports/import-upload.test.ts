@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { syntheticRecords } from "../../src/imports/synthetic-file.ts";
+import { syntheticRecords } from "../../src/demo/synthetic-file.ts";
 import { TestHub } from "../helpers/temp-hub.ts";
 import { eventually } from "../helpers/receiver.ts";
 

@@ -6,7 +6,7 @@ import { expireDueCards } from "../../src/cards/card-expiry.ts";
 import { openDatabase } from "../../src/db/client.ts";
 import { deferIndexes } from "../../src/db/deferred-indexes.ts";
 import { importStream, type ImportFormat } from "../../src/imports/import-runner.ts";
-import { csvHeader, syntheticRecords, toCsvLine } from "../../src/imports/synthetic-file.ts";
+import { csvHeader, syntheticRecords, toCsvLine } from "../../src/demo/synthetic-file.ts";
 import { TestClock, tempDir, tempServices } from "../helpers/temp-hub.ts";
 import { v2023 } from "../helpers/webhook-fixtures.ts";
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildHubSchema } from "../../src/http/schema.ts";
+import { buildHubSchema } from "../../src/api/schema.ts";
 import { ACCESS_RULES } from "../../src/partners/access-rules.ts";
 import { TestHub } from "../helpers/temp-hub.ts";
 

@@ -6,7 +6,7 @@
  */
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { makeV2017Number } from "../../src/cards/card-number-generator.ts";
+import { makeV2017Number } from "../../src/card-numbers/card-number-generator.ts";
 import { ConfigError, loadConfig } from "../../src/config.ts";
 import { EnumerationGuard } from "../../src/partners/enumeration-guard.ts";
 import type { Principal } from "../../src/partners/roles.ts";

@@ -4,7 +4,7 @@
  * get past authentication and authorization. A route added without a row fails the first test.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { apiRoutes } from "../../src/hub.ts";
+import { apiRoutes } from "../../src/api/start-api.ts";
 import { TestHub } from "../helpers/temp-hub.ts";
 
 const CALLERS = ["ANONYMOUS", "UNKNOWN_KEY", "REVOKED_KEY", "ADMIN", "ADMIN_NO_SCOPES", "ISSUER", "VIEWER", "PARTNER", "PARTNER_ALL_SCOPES", "PARTNER_NO_SCOPES"] as const;

@@ -1,6 +1,6 @@
 import { Redis } from "ioredis";
 import { afterEach, describe, expect, it } from "vitest";
-import { makeV2023Number } from "../../src/cards/card-number-generator.ts";
+import { makeV2023Number } from "../../src/card-numbers/card-number-generator.ts";
 import { judgeRedisSettings, refuseEvictingRedis, RedisRefusedError } from "../../src/redis/redis-requirements.ts";
 import { redisUrl } from "../helpers/redis.ts";
 import { PrivateRedis } from "../helpers/private-redis.ts";

@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
-import { makeV2023Number } from "../../src/cards/card-number-generator.ts";
+import { makeV2023Number } from "../../src/card-numbers/card-number-generator.ts";
 import { eventually, TestReceiver } from "../helpers/receiver.ts";
 import { TestHub } from "../helpers/temp-hub.ts";
 import { WorkerChild } from "../helpers/worker-child.ts";

@@ -1,6 +1,6 @@
 import path from "node:path";
 import Database from "better-sqlite3";
-import { makeV2023Number } from "../../../src/cards/card-number-generator.ts";
+import { makeV2023Number } from "../../../src/card-numbers/card-number-generator.ts";
 
 /** `count` new V2023 cards (birth dates in 1941, far from the synthetic register) as NDJSON lines. */
 export function newCardLines(count: number, offset = 0): { lines: string; numbers: string[] } {
