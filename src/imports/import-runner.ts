@@ -61,7 +61,7 @@ function recordOf(line: Line, format: ImportFormat, header: string[] | null): Im
 
 /** The CSV header; its refusal quotes nothing from the file (it ends the whole import). */
 function readHeader(line: Line): string[] {
-  let header: string[] = [];
+  let header: string[];
   try {
     header = line.text === null ? [] : ((parseCsvLine(line.text) as string[][])[0] ?? []).map((h) => h.trim());
   } catch {

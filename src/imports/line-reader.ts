@@ -34,7 +34,7 @@ export async function* readLines(input: Readable, onBytes?: (bytes: number) => v
   let number = 0;
   for await (const chunk of input as AsyncIterable<Buffer>) {
     onBytes?.(chunk.length);
-    let data = pending.length > 0 ? Buffer.concat([pending, chunk]) : chunk;
+    const data = pending.length > 0 ? Buffer.concat([pending, chunk]) : chunk;
     let start = 0;
     for (let i = data.indexOf(10); i !== -1; i = data.indexOf(10, start)) {
       number += 1;
@@ -51,7 +51,6 @@ export async function* readLines(input: Readable, onBytes?: (bytes: number) => v
     } else {
       pending = Buffer.from(data.subarray(start));
     }
-    data = Buffer.alloc(0);
   }
   if (skipping) yield { number: number + 1, text: null, tooLong: true };
   else if (pending.length > 0) yield { number: number + 1, text: decode(pending, number === 0) };

@@ -1,6 +1,5 @@
 import type { Statement } from "better-sqlite3";
 import type { HubDb } from "../db/client.ts";
-import type { StoredEvent } from "../events/event-catalogue.ts";
 import { subscriptionReceivesSql } from "../events/event-visibility.ts";
 
 /**

@@ -162,6 +162,7 @@ export function checkUrlShape(raw: string, policy: UrlPolicy): URL {
     refuse(`webhook url is longer than ${MAX_WEBHOOK_URL_LENGTH} characters`, "TOO_LONG");
   }
   // URL parsing silently strips or encodes these; refuse them so what is stored is what was sent.
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what this refuses
   if (/[\u0000-\u0020\u007f]/.test(raw)) {
     refuse("webhook url must not contain spaces or control characters", "INVALID_CHARACTERS");
   }

@@ -1,10 +1,9 @@
 import { execFileSync, spawn } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
-import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { hubEnv, HubProcess, BIN, ROOT, type Exit } from "../helpers/hub-process.ts";
+import { hubEnv, BIN, ROOT, type Exit } from "../helpers/hub-process.ts";
 import { PrivateRedis } from "../helpers/private-redis.ts";
 import { redisUrl, uniquePrefix } from "../helpers/redis.ts";
 import { tempDir } from "../helpers/temp-hub.ts";

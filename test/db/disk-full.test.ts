@@ -93,7 +93,7 @@ describe.skipIf(mountRefused !== null)(`a real full disk, the hub a child proces
   let url = "";
   let freeSpace: (() => void) | null = null;
   const keys = { partner: "", partnerId: "", fresh: "", freshId: "", issuer: "", admin: "" };
-  const [A, B, C] = [v2023(1), v2023(2), v2023(3)];
+  const [A, B] = [v2023(1), v2023(2)];
 
   beforeAll(async () => {
     // The register before the disk fills: two cards, a partner with two keys (one first used while full).

@@ -26,7 +26,6 @@ const issue = (number: string, extra: Record<string, unknown> = {}) =>
     ...extra,
   });
 const storedSequences = () => (s.db.$client.prepare("SELECT sequence FROM events ORDER BY sequence").all() as { sequence: number }[]).map((r) => r.sequence);
-const holderOf = (number: string) => s.register.queries.latestOf(number)!.holderId;
 
 function rejects(code: string, call: () => unknown): void {
   let error: unknown;
