@@ -1,10 +1,9 @@
 import type { CardVersion } from "../card-numbers/card-number.ts";
+import type { CardState, HolderStatus } from "../db/column-types.ts";
 
-export type CardState = "VALID" | "EXPIRED" | "SUPERSEDED" | "REPORTED_LOST" | "REVOKED";
-export type HolderStatus = "ACTIVE" | "CANCELLED" | "NATURALIZED" | "DECEASED";
+// The lists are kept beside the table definitions, which type the columns with them.
+export { CARD_STATES, HOLDER_STATUSES, type CardState, type HolderStatus } from "../db/column-types.ts";
 export type CheckResult = CardState | "HOLDER_INACTIVE" | "NOT_FOUND" | "MALFORMED";
-
-export const HOLDER_STATUSES: readonly HolderStatus[] = ["ACTIVE", "CANCELLED", "NATURALIZED", "DECEASED"];
 
 /** A card instance joined with its holder, as the register reads it. */
 export interface CardRecord {

@@ -1,15 +1,17 @@
 import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import type { AdaptationState, AuditKind, CardState, ConformanceState, EventType, HolderStatus, Industry, Role } from "./column-types.ts";
 
 /**
  * Table definitions. Migrations in `drizzle/` are generated from this file by drizzle-kit
  * (`npm run db:generate`) and never edited by hand. Times are ISO-8601 UTC text, dates YYYY-MM-DD.
+ * Enum-valued text columns carry their values' type (`$type`, see column-types.ts): SQL unchanged.
  */
 
 /** A permanent resident. No plaintext names: only keyed digests (see cards/name-digest.ts). */
 export const holders = sqliteTable("holders", {
   id: integer("id").primaryKey({ autoIncrement: true }),
-  status: text("status").notNull().default("ACTIVE"),
+  status: text("status").$type<HolderStatus>().notNull().default("ACTIVE"),
   statusChangedAt: text("status_changed_at").notNull(),
   /** The authority's reason for the last status change; never sent to partners. */
   statusReason: text("status_reason"),
@@ -44,7 +46,7 @@ export const cards = sqliteTable(
     holderId: integer("holder_id")
       .notNull()
       .references(() => holders.id),
-    state: text("state").notNull(),
+    state: text("state").$type<CardState>().notNull(),
     validFrom: text("valid_from").notNull(),
     validUntil: text("valid_until").notNull(),
     stateChangedAt: text("state_changed_at").notNull(),
@@ -70,7 +72,7 @@ export const events = sqliteTable(
   "events",
   {
     sequence: integer("sequence").primaryKey({ autoIncrement: true }),
-    type: text("type").notNull(),
+    type: text("type").$type<EventType>().notNull(),
     cardNumber: text("card_number").notNull(),
     issueCount: integer("issue_count").notNull(),
     holderId: integer("holder_id").notNull(),
@@ -92,12 +94,12 @@ export const events = sqliteTable(
 export const partners = sqliteTable("partners", {
   id: text("id").primaryKey(),
   name: text("name").notNull(),
-  industry: text("industry").notNull(),
+  industry: text("industry").$type<Industry>().notNull(),
   provinceCode: text("province_code"),
-  declaredAdaptation: text("declared_adaptation").notNull().default("NOT_STARTED"),
+  declaredAdaptation: text("declared_adaptation").$type<AdaptationState>().notNull().default("NOT_STARTED"),
   declaredAt: text("declared_at"),
   lastV2023CheckAt: text("last_v2023_check_at"),
-  conformance: text("conformance").notNull().default("NOT_RUN"),
+  conformance: text("conformance").$type<ConformanceState>().notNull().default("NOT_RUN"),
   conformanceAt: text("conformance_at"),
   createdAt: text("created_at").notNull(),
 });
@@ -108,7 +110,7 @@ export const apiKeys = sqliteTable(
   {
     id: text("id").primaryKey(),
     partnerId: text("partner_id").references(() => partners.id),
-    role: text("role").notNull(),
+    role: text("role").$type<Role>().notNull(),
     /** Comma-separated Scope values. */
     scopes: text("scopes").notNull(),
     prefix: text("prefix").notNull(),
@@ -255,7 +257,7 @@ export const auditLog = sqliteTable(
   {
     id: text("id").primaryKey(),
     at: text("at").notNull(),
-    kind: text("kind").notNull(),
+    kind: text("kind").$type<AuditKind>().notNull(),
     keyId: text("key_id"),
     partnerId: text("partner_id"),
     numberDigest: text("number_digest"),

@@ -2,9 +2,10 @@ import crypto from "node:crypto";
 import { eq } from "drizzle-orm";
 import { conformanceRuns, partners, webhookDeliveries, webhookSubscriptions } from "../db/schema.ts";
 import type { HubServices } from "../app/services.ts";
+import type { AdaptationState } from "../partners/partner-service.ts";
 
 /** Demo partners' rollout evidence: what each has declared, been seen doing, or passed. */
-const EVIDENCE: Record<string, { declared?: string; observedDaysAgo?: number; probePassed?: boolean; history?: "healthy" | "flaky" }> = {
+const EVIDENCE: Record<string, { declared?: AdaptationState; observedDaysAgo?: number; probePassed?: boolean; history?: "healthy" | "flaky" }> = {
   "Lakeside Hotels Group": { declared: "READY", observedDaysAgo: 1, probePassed: true, history: "healthy" },
   "Capital Rail Ticketing": { declared: "READY", observedDaysAgo: 3 },
   "Eastern Sky Airlines": { declared: "READY" },

@@ -1,13 +1,7 @@
-export const EVENT_TYPES = [
-  "CARD_ISSUED",
-  "CARD_SUPERSEDED",
-  "CARD_REPORTED_LOST",
-  "CARD_REVOKED",
-  "CARD_EXPIRED",
-  "HOLDER_STATUS_CHANGED",
-] as const;
+import type { EventType } from "../db/column-types.ts";
 
-export type EventType = (typeof EVENT_TYPES)[number];
+// The list is kept beside the table definitions, which type events.type with it.
+export { EVENT_TYPES, type EventType } from "../db/column-types.ts";
 
 /** Fields of an event's `data` that reveal lineage: shown only to callers with LINEAGE_READ. */
 export const LINEAGE_DATA_FIELDS = ["previousNumber", "currentNumber"] as const;

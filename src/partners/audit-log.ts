@@ -5,8 +5,10 @@ import { auditLog, partners } from "../db/schema.ts";
 import { NO_STORAGE_REPORTER, storageTroubleOf, storageUnavailable, type StorageReporter, type StorageTrouble } from "../db/storage-errors.ts";
 import type { Digester } from "../hub-secret.ts";
 
-/** A check, a verification, or a number added to / removed from a watchlist. */
-export type AuditKind = "CHECK" | "VERIFY" | "WATCH" | "UNWATCH";
+import type { AuditKind } from "../db/column-types.ts";
+
+// The list is kept beside the table definitions, which type audit_log.kind with it.
+export type { AuditKind } from "../db/column-types.ts";
 
 export interface AuditEntry {
   kind: AuditKind;

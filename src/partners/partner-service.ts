@@ -1,26 +1,19 @@
 import crypto from "node:crypto";
-import { asc, eq, sql } from "drizzle-orm";
-import { writeReturning, type HubDb } from "../db/client.ts";
-import { partners } from "../db/schema.ts";
+import { ADAPTATION_STATES, INDUSTRIES, type AdaptationState, type ConformanceState, type Industry } from "../db/column-types.ts";
+import type { HubDb } from "../db/client.ts";
 import { HubError } from "../errors.ts";
 import { findProvince, type Province } from "../card-numbers/provinces.ts";
+import { PartnerStore, type PartnerRow } from "./partner.store.ts";
 
-export const INDUSTRIES = [
-  "ACCOMMODATION",
-  "RAIL",
-  "AVIATION",
-  "SHIPPING",
-  "BANKING",
-  "PAYMENTS",
-  "TELECOM",
-  "ONLINE_SERVICES",
-  "GOVERNMENT",
-  "OTHER",
-] as const;
-export type Industry = (typeof INDUSTRIES)[number];
-
-export type AdaptationState = "NOT_STARTED" | "IN_PROGRESS" | "READY";
-export type ConformanceState = "NOT_RUN" | "RUNNING" | "PASSED" | "FAILED";
+// The lists are kept beside the table definitions, which type the partners' columns with them.
+export {
+  ADAPTATION_STATES,
+  CONFORMANCE_STATES,
+  INDUSTRIES,
+  type AdaptationState,
+  type ConformanceState,
+  type Industry,
+} from "../db/column-types.ts";
 export type CoverageLevel = "NONE" | "DECLARED" | "OBSERVED" | "VERIFIED";
 
 export interface AdaptationView {
@@ -41,8 +34,6 @@ export interface PartnerView {
   createdAt: string;
 }
 
-type PartnerRow = typeof partners.$inferSelect;
-
 /** Checks of existing V2023 numbers within this many days count as observed adaptation. */
 export const OBSERVED_WINDOW_DAYS = 30;
 
@@ -59,58 +50,65 @@ function toView(row: PartnerRow, now: Date): PartnerView {
   return {
     id: row.id,
     name: row.name,
-    industry: row.industry as Industry,
+    industry: row.industry,
     province: row.provinceCode ? findProvince(row.provinceCode) : null,
     createdAt: row.createdAt,
     adaptation: {
-      declared: row.declaredAdaptation as AdaptationState,
+      declared: row.declaredAdaptation,
       declaredAt: row.declaredAt,
       lastV2023CheckAt: row.lastV2023CheckAt,
-      conformance: row.conformance as ConformanceState,
+      conformance: row.conformance,
       conformanceAt: row.conformanceAt,
       level: coverageLevelOf(row, now),
     },
   };
 }
 
+function isOneOf<T extends string>(values: readonly T[], value: string): value is T {
+  return (values as readonly string[]).includes(value);
+}
+
 export class PartnerService {
+  readonly #store: PartnerStore;
+
   constructor(
-    private readonly db: HubDb,
+    db: HubDb,
     private readonly now: () => Date = () => new Date(),
-  ) {}
+  ) {
+    this.#store = new PartnerStore(db);
+  }
 
   create(input: { name: string; industry: string; provinceCode?: string | null }): PartnerView {
     const name = input.name.trim();
     if (name.length === 0 || name.length > 200) {
       throw new HubError("BAD_USER_INPUT", "name must be 1 to 200 characters", { field: "name" });
     }
-    if (!INDUSTRIES.includes(input.industry as Industry)) {
+    const industry = input.industry;
+    if (!isOneOf(INDUSTRIES, industry)) {
       throw new HubError("BAD_USER_INPUT", `industry must be one of ${INDUSTRIES.join(", ")}`, { field: "industry" });
     }
     const provinceCode = input.provinceCode?.trim() || null;
     if (provinceCode && !findProvince(provinceCode)) {
       throw new HubError("BAD_USER_INPUT", `provinceCode ${provinceCode} is not a GB/T 2260 province code`, { field: "provinceCode" });
     }
-    const values = { id: `prt_${crypto.randomBytes(9).toString("base64url")}`, name, industry: input.industry, provinceCode, createdAt: this.now().toISOString() };
-    const row = writeReturning(this.db, () => this.db.insert(partners).values(values).returning().get());
+    const row = this.#store.insert({ id: `prt_${crypto.randomBytes(9).toString("base64url")}`, name, industry, provinceCode, createdAt: this.now().toISOString() });
     return toView(row, this.now());
   }
 
   get(id: string): PartnerView | null {
-    const row = this.db.select().from(partners).where(eq(partners.id, id)).get();
+    const row = this.#store.byId(id);
     return row ? toView(row, this.now()) : null;
   }
 
   list(): PartnerView[] {
     const now = this.now();
-    return this.db.select().from(partners).orderBy(asc(partners.createdAt), sql`rowid`).all().map((row) => toView(row, now));
+    return this.#store.all().map((row) => toView(row, now));
   }
 
   /** The partner's own statement of how far it has adapted to V2023 numbers. */
   declare(id: string, state: string): PartnerView {
-    if (!["NOT_STARTED", "IN_PROGRESS", "READY"].includes(state)) throw new HubError("BAD_USER_INPUT", "unknown adaptation state", { field: "state" });
-    const declared = { declaredAdaptation: state, declaredAt: this.now().toISOString() };
-    const row = writeReturning(this.db, () => this.db.update(partners).set(declared).where(eq(partners.id, id)).returning().get());
+    if (!isOneOf(ADAPTATION_STATES, state)) throw new HubError("BAD_USER_INPUT", "unknown adaptation state", { field: "state" });
+    const row = this.#store.setDeclared(id, { declaredAdaptation: state, declaredAt: this.now().toISOString() });
     if (!row) throw new HubError("NOT_FOUND", `partner ${id} does not exist`);
     return toView(row, this.now());
   }

@@ -1,5 +1,5 @@
 import { registerEnumType } from "type-graphql";
-import { INDUSTRIES } from "./partner-service.ts";
+import { ADAPTATION_STATES, CONFORMANCE_STATES, INDUSTRIES } from "./partner-service.ts";
 import { ROLES, SCOPES } from "./roles.ts";
 
 function enumOf<const T extends readonly string[]>(values: T): { [K in T[number]]: K } {
@@ -37,13 +37,13 @@ registerEnumType(ScopeEnum, {
   },
 });
 
-export const AdaptationStateEnum = enumOf(["NOT_STARTED", "IN_PROGRESS", "READY"] as const);
+export const AdaptationStateEnum = enumOf(ADAPTATION_STATES);
 registerEnumType(AdaptationStateEnum, {
   name: "AdaptationState",
   description: "How far a partner says it has adapted its systems to V2023 numbers.",
 });
 
-export const ConformanceStateEnum = enumOf(["NOT_RUN", "RUNNING", "PASSED", "FAILED"] as const);
+export const ConformanceStateEnum = enumOf(CONFORMANCE_STATES);
 registerEnumType(ConformanceStateEnum, { name: "ConformanceState", description: "Result of the latest conformance probe." });
 
 export const CoverageLevelEnum = enumOf(["NONE", "DECLARED", "OBSERVED", "VERIFIED"] as const);

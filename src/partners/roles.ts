@@ -1,5 +1,7 @@
-export const ROLES = ["ISSUER", "PARTNER", "ADMIN", "VIEWER"] as const;
-export type Role = (typeof ROLES)[number];
+import type { Role } from "../db/column-types.ts";
+
+// The list is kept beside the table definitions, which type api_keys.role with it.
+export { ROLES, type Role } from "../db/column-types.ts";
 
 export const SCOPES = ["CARDS_CHECK", "HOLDERS_VERIFY", "LINEAGE_READ", "EVENTS_ALL", "WEBHOOKS_MANAGE"] as const;
 export type Scope = (typeof SCOPES)[number];
