@@ -1,10 +1,8 @@
 import crypto from "node:crypto";
-import type { Statement } from "better-sqlite3";
-import { eq } from "drizzle-orm";
-import { writeReturning, type HubDb } from "../db/client.ts";
-import { apiKeys, partners } from "../db/schema.ts";
+import type { HubDb } from "../db/client.ts";
 import type { StorageReporter } from "../db/storage-errors.ts";
 import { HubError } from "../errors.ts";
+import { ApiKeyStore, type KeyRow } from "./api-keys.store.ts";
 import { KeyUseLog } from "./key-use.ts";
 import { ROLE_SCOPES, ROLES, SCOPES, type Principal, type Role, type Scope } from "./roles.ts";
 
@@ -34,12 +32,9 @@ function digestSecret(secret: string): string {
   return crypto.createHash("sha256").update(secret).digest("hex");
 }
 
-type KeyRow = typeof apiKeys.$inferSelect;
-type AuthRow = Pick<KeyRow, "id" | "partnerId" | "role" | "scopes" | "lastUsedAt" | "revokedAt">;
-
 function toView(row: KeyRow, pendingUse: string | undefined): ApiKeyView {
   const lastUsedAt = pendingUse && (!row.lastUsedAt || pendingUse > row.lastUsedAt) ? pendingUse : row.lastUsedAt;
-  return { ...row, lastUsedAt, role: row.role as Role, scopes: row.scopes ? (row.scopes.split(",") as Scope[]) : [] };
+  return { ...row, lastUsedAt, scopes: row.scopes ? (row.scopes.split(",") as Scope[]) : [] };
 }
 
 /**
@@ -81,22 +76,19 @@ export const KEY_ID = /^key_[A-Za-z0-9_-]{12}$/;
 
 /** API keys: random secrets shown once, stored as SHA-256 digests, revocable at once. */
 export class ApiKeyService {
-  readonly #byDigest: Statement<[string], AuthRow>;
+  readonly #store: ApiKeyStore;
   /** Uses noted by authenticate(), written in batches: a request never writes. */
   readonly #uses: KeyUseLog;
   /** Recently authenticated secrets (only known, unrevoked ones): every request authenticates. */
   readonly #recent = new Map<string, { principal: Principal; until: number }>();
 
   constructor(
-    private readonly db: HubDb,
+    db: HubDb,
     private readonly now: () => Date = () => new Date(),
     storage?: StorageReporter,
   ) {
-    // Raw statement: every request authenticates, and drizzle's row mapping cost more than the query.
-    this.#byDigest = db.$client.prepare<[string], AuthRow>(
-      "SELECT id, partner_id AS partnerId, role, scopes, last_used_at AS lastUsedAt, revoked_at AS revokedAt FROM api_keys WHERE secret_digest = ?",
-    );
-    this.#uses = new KeyUseLog(db, storage);
+    this.#store = new ApiKeyStore(db);
+    this.#uses = new KeyUseLog(this.#store, storage);
   }
 
   /**
@@ -113,24 +105,20 @@ export class ApiKeyService {
     if (input.role === "PARTNER" && !partnerId) {
       throw new HubError("BAD_USER_INPUT", "a PARTNER key needs a partnerId", { field: "partnerId" });
     }
-    if (partnerId !== null && !this.db.select({ id: partners.id }).from(partners).where(eq(partners.id, partnerId)).get()) {
+    if (partnerId !== null && !this.#store.partnerExists(partnerId)) {
       throw new HubError("NOT_FOUND", `partner ${partnerId} does not exist`);
     }
     const scopes = requireScopes(input.role, input.scopes, granter);
     const secret = SECRET_PREFIX + crypto.randomBytes(32).toString("base64url");
-    const insert = this.db
-      .insert(apiKeys)
-      .values({
-        id: `key_${crypto.randomBytes(9).toString("base64url")}`,
-        partnerId,
-        role: input.role,
-        scopes: scopes.join(","),
-        prefix: secret.slice(0, PREFIX_LENGTH),
-        secretDigest: digestSecret(secret),
-        createdAt: this.now().toISOString(),
-      })
-      .returning();
-    const row = writeReturning(this.db, () => insert.get());
+    const row = this.#store.insert({
+      id: `key_${crypto.randomBytes(9).toString("base64url")}`,
+      partnerId,
+      role: input.role,
+      scopes: scopes.join(","),
+      prefix: secret.slice(0, PREFIX_LENGTH),
+      secretDigest: digestSecret(secret),
+      createdAt: this.now().toISOString(),
+    });
     return { apiKey: toView(row, undefined), secret };
   }
 
@@ -149,7 +137,7 @@ export class ApiKeyService {
   }
 
   #authenticate(secret: string): Principal | null {
-    const row = this.#byDigest.get(digestSecret(secret));
+    const row = this.#store.byDigest(digestSecret(secret));
     if (!row || row.revokedAt) return null;
     const now = this.now();
     if (!row.lastUsedAt || now.getTime() - Date.parse(row.lastUsedAt) > LAST_USED_RESOLUTION_MS) {
@@ -157,24 +145,24 @@ export class ApiKeyService {
     }
     return {
       keyId: row.id,
-      role: row.role as Role,
+      role: row.role,
       scopes: new Set(row.scopes ? (row.scopes.split(",") as Scope[]) : []),
       partnerId: row.partnerId,
     };
   }
 
   revoke(id: string): ApiKeyView {
-    const row = this.db.select().from(apiKeys).where(eq(apiKeys.id, id)).get();
+    const row = this.#store.byId(id);
     if (!row) throw new HubError("NOT_FOUND", `API key ${id} does not exist`);
     for (const [secret, { principal }] of this.#recent) if (principal.keyId === id) this.#recent.delete(secret);
     if (row.revokedAt) return toView(row, this.#uses.pendingOf(id));
     const revokedAt = this.now().toISOString();
-    const updated = writeReturning(this.db, () => this.db.update(apiKeys).set({ revokedAt }).where(eq(apiKeys.id, id)).returning().get());
-    return toView(updated, this.#uses.pendingOf(id));
+    const updated = this.#store.revoke(id, revokedAt);
+    return toView(updated!, this.#uses.pendingOf(id));
   }
 
   get(id: string): ApiKeyView | null {
-    const row = this.db.select().from(apiKeys).where(eq(apiKeys.id, id)).get();
+    const row = this.#store.byId(id);
     return row ? toView(row, this.#uses.pendingOf(id)) : null;
   }
 

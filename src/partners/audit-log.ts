@@ -1,11 +1,9 @@
 import crypto from "node:crypto";
-import { and, eq, isNull, lt, or } from "drizzle-orm";
+import type { AuditKind } from "../db/column-types.ts";
 import type { HubDb } from "../db/client.ts";
-import { auditLog, partners } from "../db/schema.ts";
 import { NO_STORAGE_REPORTER, storageTroubleOf, storageUnavailable, type StorageReporter, type StorageTrouble } from "../db/storage-errors.ts";
 import type { Digester } from "../hub-secret.ts";
-
-import type { AuditKind } from "../db/column-types.ts";
+import { AuditStore, type AuditRow } from "./audit-log.store.ts";
 
 // The list is kept beside the table definitions, which type audit_log.kind with it.
 export type { AuditKind } from "../db/column-types.ts";
@@ -19,8 +17,6 @@ export interface AuditEntry {
   version: string | null;
   result: string;
 }
-
-type AuditRow = typeof auditLog.$inferInsert;
 
 const FLUSH_MS = 250;
 /** Records per transaction; a lookup flushes at once when this many wait (while writes work). */
@@ -37,6 +33,18 @@ export interface AuditLogOptions {
 
 /** Results that mean the number exists on the register (evidence a partner handles V2023 numbers). */
 const EXISTING = new Set(["VALID", "EXPIRED", "SUPERSEDED", "REPORTED_LOST", "REVOKED", "HOLDER_INACTIVE", "MATCH", "NO_MATCH", "CARD_NOT_VALID"]);
+
+/**
+ * Partners that checked an existing V2023 number, with the time of their latest such check in
+ * `rows`: the "observed" evidence of adaptation, written with the records.
+ */
+function observedChecks(rows: readonly AuditRow[]): Map<string, string> {
+  const latest = new Map<string, string>();
+  for (const row of rows) {
+    if (row.partnerId && row.version === "V2023" && EXISTING.has(row.result)) latest.set(row.partnerId, row.at);
+  }
+  return latest;
+}
 
 /**
  * The audit trail. Checks are buffered and written in one transaction every 250 ms (or sooner
@@ -56,7 +64,7 @@ export class AuditLog {
   #failing: StorageTrouble | "other" | null = null;
   readonly #storage: StorageReporter;
   readonly #maxPending: number;
-  readonly #insert;
+  readonly #store: AuditStore;
   /** Ids are a random per-process prefix and a counter: unique without a random draw per record. */
   readonly #idPrefix = `aud_${crypto.randomBytes(8).toString("base64url")}`;
   #idCounter = 0;
@@ -65,16 +73,14 @@ export class AuditLog {
   readonly #timer: NodeJS.Timeout;
 
   constructor(
-    private readonly db: HubDb,
+    db: HubDb,
     private readonly digester: Digester,
     private readonly now: () => Date = () => new Date(),
     options: AuditLogOptions = {},
   ) {
     this.#storage = options.storage ?? NO_STORAGE_REPORTER;
     this.#maxPending = options.maxPending ?? MAX_PENDING_AUDIT;
-    this.#insert = db.$client.prepare(
-      "INSERT INTO audit_log (id, at, kind, key_id, partner_id, number_digest, version, result) VALUES (@id, @at, @kind, @keyId, @partnerId, @numberDigest, @version, @result)",
-    );
+    this.#store = new AuditStore(db);
     this.#timer = setInterval(() => this.flush(), FLUSH_MS);
     this.#timer.unref();
   }
@@ -138,16 +144,13 @@ export class AuditLog {
   flush(): boolean {
     // A closed database (shutdown) takes nothing more: close() reports what is left.
     if (this.#buffer.length === 0) return true;
-    if (!this.db.$client.open) return false;
+    if (!this.#store.isOpen) return false;
     // While failing, each tick first tries a few records rather than a whole chunk of work in vain.
     let chunk = this.#failing === null ? FLUSH_CHUNK : RETRY_CHUNK;
     while (this.#buffer.length > 0) {
       const rows = this.#buffer.slice(0, chunk);
       try {
-        this.db.$client.transaction(() => {
-          for (const row of rows) this.#insert.run(row);
-          this.markObserved(rows);
-        })();
+        this.#store.writeChunk(rows, observedChecks(rows));
       } catch (error) {
         this.#failing = storageTroubleOf(error) ?? "other";
         this.#storage.recordStorageError("audit", error, { pending: `${this.#buffer.length} audit records` });
@@ -161,26 +164,11 @@ export class AuditLog {
     return true;
   }
 
-  /** Partners that checked an existing V2023 number: the "observed" evidence of adaptation. */
-  private markObserved(rows: AuditRow[]): void {
-    const latest = new Map<string, string>();
-    for (const row of rows) {
-      if (row.partnerId && row.version === "V2023" && EXISTING.has(row.result)) latest.set(row.partnerId, row.at);
-    }
-    for (const [partnerId, at] of latest) {
-      this.db
-        .update(partners)
-        .set({ lastV2023CheckAt: at })
-        .where(and(eq(partners.id, partnerId), or(isNull(partners.lastV2023CheckAt), lt(partners.lastV2023CheckAt, at))))
-        .run();
-    }
-  }
-
   /** Deletes records older than the retention period; returns how many. */
   purge(retentionDays: number): number {
     this.flush();
     const cutoff = new Date(this.now().getTime() - retentionDays * 86_400_000).toISOString();
-    return this.db.delete(auditLog).where(lt(auditLog.at, cutoff)).run().changes;
+    return this.#store.deleteBefore(cutoff);
   }
 
   close(): void {

@@ -1,6 +1,5 @@
-import type { Statement } from "better-sqlite3";
-import { inTransaction, type HubDb } from "../db/client.ts";
 import { NO_STORAGE_REPORTER, type StorageReporter } from "../db/storage-errors.ts";
+import type { ApiKeyStore } from "./api-keys.store.ts";
 
 /** How often noted uses are written. */
 export const KEY_USE_FLUSH_MS = 5_000;
@@ -17,15 +16,13 @@ export const KEY_USE_FLUSH_MS = 5_000;
 export class KeyUseLog {
   /** Key id → ISO time of its first use since the stored value went stale. */
   readonly #pending = new Map<string, string>();
-  readonly #update: Statement<{ id: string; at: string }>;
   readonly #timer: NodeJS.Timeout;
 
   constructor(
-    private readonly db: HubDb,
+    private readonly store: ApiKeyStore,
     private readonly storage: StorageReporter = NO_STORAGE_REPORTER,
     flushMs = KEY_USE_FLUSH_MS,
   ) {
-    this.#update = db.$client.prepare("UPDATE api_keys SET last_used_at = @at WHERE id = @id AND (last_used_at IS NULL OR last_used_at < @at)");
     this.#timer = setInterval(() => this.flush(), flushMs);
     this.#timer.unref();
   }
@@ -43,12 +40,10 @@ export class KeyUseLog {
   /** Writes every noted use in one transaction; true when nothing is left. Never throws (it runs on a timer). */
   flush(): boolean {
     if (this.#pending.size === 0) return true;
-    if (!this.db.$client.open) return false;
+    if (!this.store.isOpen) return false;
     const notes = [...this.#pending];
     try {
-      inTransaction(this.db, () => {
-        for (const [id, at] of notes) this.#update.run({ id, at });
-      });
+      this.store.writeUses(notes);
     } catch (error) {
       this.storage.recordStorageError("key-use", error, { pending: `${notes.length} key uses` });
       return false;
