@@ -1,7 +1,8 @@
 import type { HubDb } from "../db/client.ts";
 import { HubError } from "../errors.ts";
-import { eventVisibleSql } from "./event-visibility.ts";
 import { EVENT_TYPES, LINEAGE_DATA_FIELDS, type EventType, type StoredEvent } from "./event-catalogue.ts";
+import { toStoredEvent } from "./event-log.ts";
+import { prepareFeedPage } from "./event-log.store.ts";
 
 export const MAX_PAGE_SIZE = 1000;
 
@@ -42,12 +43,6 @@ export function decodeCursor(cursor: string): number {
   return Number(match[1]);
 }
 
-type EventRow = { sequence: number; type: string; cardNumber: string; issueCount: number; holderId: number; occurredAt: string; data: string };
-
-export function toStoredEvent(row: EventRow): StoredEvent {
-  return { ...row, type: row.type as EventType, data: { ...JSON.parse(row.data), sequence: row.sequence } };
-}
-
 export function toEventView(event: StoredEvent, canReadLineage: boolean): EventView {
   const data: Record<string, unknown> = { ...event.data };
   if (!canReadLineage) for (const field of LINEAGE_DATA_FIELDS) delete data[field];
@@ -64,18 +59,10 @@ export function toEventView(event: StoredEvent, canReadLineage: boolean): EventV
 
 /** The pull side of change delivery: a cursor over the event log in sequence order. */
 export class ChangeFeed {
-  readonly #page;
+  readonly #page: ReturnType<typeof prepareFeedPage>;
 
   constructor(db: HubDb) {
-    this.#page = db.$client.prepare(`
-      SELECT sequence, type, card_number AS cardNumber, issue_count AS issueCount, holder_id AS holderId,
-             occurred_at AS occurredAt, data
-      FROM events
-      WHERE sequence > @after
-        AND (@types IS NULL OR type IN (SELECT value FROM json_each(@types)))
-        AND ${eventVisibleSql({ cardNumber: "events.card_number", holderId: "events.holder_id" }, { seesAll: "@all = 1", lineage: "@lineage = 1", partnerId: "@partner" })}
-      ORDER BY sequence
-      LIMIT @limit`);
+    this.#page = prepareFeedPage(db);
   }
 
   page(reader: FeedReader, args: { after?: string | null; first?: number | null; types?: readonly string[] | null }): ChangePage {
@@ -87,14 +74,14 @@ export class ChangeFeed {
       throw new HubError("BAD_USER_INPUT", "unknown event type", { field: "types" });
     }
     if (!reader.seesAll && !reader.partnerId) throw new HubError("FORBIDDEN", "this key sees no change feed");
-    const rows = this.#page.all({
+    const rows = this.#page({
       after: args.after ? decodeCursor(args.after) : 0,
       types: args.types && args.types.length > 0 ? JSON.stringify(args.types) : null,
       all: reader.seesAll ? 1 : 0,
       lineage: reader.canReadLineage ? 1 : 0,
       partner: reader.partnerId,
       limit: first + 1,
-    }) as EventRow[];
+    });
     const edges = rows.slice(0, first).map((row) => ({
       cursor: encodeCursor(row.sequence),
       node: toEventView(toStoredEvent(row), reader.canReadLineage),

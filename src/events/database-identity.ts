@@ -1,6 +1,6 @@
 import crypto from "node:crypto";
-import type { Statement } from "better-sqlite3";
 import { inTransaction, type HubDb } from "../db/client.ts";
+import { DatabaseIdentityStore } from "./database-identity.store.ts";
 
 /**
  * The identity of this database, and the guard that keeps event ids unique across its lives.
@@ -14,11 +14,12 @@ import { inTransaction, type HubDb } from "../db/client.ts";
  * nothing its earlier life left in Redis is taken for one of its jobs.
  */
 export class DatabaseIdentity {
-  #read: Statement | null = null;
-  #highest: Statement | null = null;
+  readonly #store: DatabaseIdentityStore;
 
-  /** Prepared on first use: services may be built over a database an older hub left. */
-  constructor(private readonly db: HubDb) {}
+  /** Its statements are prepared on first use: services may be built over a database an older hub left. */
+  constructor(private readonly db: HubDb) {
+    this.#store = new DatabaseIdentityStore(db);
+  }
 
   /** The current identity (read afresh: another process may have renewed it). */
   get id(): string {
@@ -27,8 +28,7 @@ export class DatabaseIdentity {
 
   /** The highest sequence this database has handed out (deleted rows included). */
   highestSequence(): number {
-    this.#highest ??= this.db.$client.prepare("SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0) AS seq");
-    return (this.#highest.get() as { seq: number }).seq;
+    return this.#store.highestSequence();
   }
 
   /**
@@ -39,22 +39,17 @@ export class DatabaseIdentity {
    */
   continueAfter(mark: number): boolean {
     return inTransaction(this.db, () => {
-      const sql = this.db.$client;
-      if (sql.prepare("UPDATE sqlite_sequence SET seq = @mark WHERE name = 'events' AND seq < @mark").run({ mark }).changes === 0) {
-        const inserted = sql.prepare("INSERT INTO sqlite_sequence (name, seq) SELECT 'events', @mark WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'events')").run({ mark });
-        if (inserted.changes === 0) return false;
-      }
-      sql.prepare("INSERT INTO hub_meta (key, value) VALUES ('database_id', @id) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run({ id: newId() });
+      if (!this.#store.raiseSequenceTo(mark)) return false;
+      this.#store.renewId(newId());
       return true;
     });
   }
 
   #load(): string {
-    this.#read ??= this.db.$client.prepare("SELECT value FROM hub_meta WHERE key = 'database_id'");
-    const row = this.#read.get() as { value: string } | undefined;
-    if (row) return row.value;
-    this.db.$client.prepare("INSERT INTO hub_meta (key, value) VALUES ('database_id', ?) ON CONFLICT (key) DO NOTHING").run(newId());
-    return (this.#read.get() as { value: string }).value;
+    const stored = this.#store.readId();
+    if (stored !== undefined) return stored;
+    this.#store.insertIdIfMissing(newId());
+    return this.#store.readId()!;
   }
 }
 

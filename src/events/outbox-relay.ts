@@ -5,7 +5,7 @@ import { BREAKER_FAILURES } from "../webhooks/endpoint-breaker.ts";
 import type { FanoutQueries } from "../webhooks/fanout.ts";
 import { isTransientStorageError, NO_STORAGE_REPORTER, type StorageReporter } from "../db/storage-errors.ts";
 import type { DatabaseIdentity } from "./database-identity.ts";
-import { markDispatched, undispatchedEvents } from "./event-log.ts";
+import { markDispatched, undispatchedEvents } from "./event-log.store.ts";
 import { laneOf, type Lane } from "./lanes.ts";
 
 const BATCH = 500;

@@ -4,7 +4,7 @@ import path from "node:path";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { seedDemo, type DemoKeys } from "../../src/demo/demo-seed.ts";
-import { undispatchedEvents } from "../../src/events/event-log.ts";
+import { undispatchedEvents } from "../../src/events/event-log.store.ts";
 import { eventually, TestReceiver } from "../helpers/receiver.ts";
 import { TestHub } from "../helpers/temp-hub.ts";
 import { ALL_EVENTS_NO_LINEAGE, issue, subscribe, v2023 } from "../helpers/webhook-fixtures.ts";
