@@ -1,5 +1,3 @@
-import { and, eq, lt } from "drizzle-orm";
-import { cards } from "../db/schema.ts";
 import { expiryInstant, type CardRecord } from "./card-state.ts";
 import type { RegisterContext } from "./register-context.ts";
 
@@ -15,12 +13,7 @@ export async function expireDueCards(ctx: RegisterContext): Promise<number> {
   let expired = 0;
   for (;;) {
     const batch = ctx.commit(() => {
-      const due = ctx.db
-        .select({ number: cards.number, issueCount: cards.issueCount })
-        .from(cards)
-        .where(and(eq(cards.state, "VALID"), lt(cards.validUntil, ctx.today())))
-        .limit(BATCH)
-        .all();
+      const due = ctx.queries.dueForExpiry(ctx.today(), BATCH);
       for (const { number, issueCount } of due) {
         const card = ctx.queries.instancesOf(number).find((c) => c.issueCount === issueCount) as CardRecord;
         ctx.changeCardState(card, "EXPIRED", "CARD_EXPIRED", expiryInstant(card.validUntil));

@@ -1,5 +1,5 @@
 import type { Statement } from "better-sqlite3";
-import { eq, sql } from "drizzle-orm";
+import { and, eq, lt, sql } from "drizzle-orm";
 import type { HubDb } from "../db/client.ts";
 import { cards, holders } from "../db/schema.ts";
 import type { CardRecord } from "./card-state.ts";
@@ -15,6 +15,7 @@ export class CardQueries {
   readonly #byNumber: Statement<[string], CardRecord>;
   readonly #byNumbers: Statement<[string], CardRecord>;
   readonly #facts;
+  readonly #due;
 
   constructor(db: HubDb) {
     this.#byNumber = db.$client.prepare(`${CARD_RECORD_SELECT} WHERE c.number = ? ORDER BY c.issue_count DESC`);
@@ -28,6 +29,12 @@ export class CardQueries {
       .innerJoin(holders, eq(holders.id, cards.holderId))
       .where(eq(cards.number, sql.placeholder("number")))
       .limit(1)
+      .prepare();
+    this.#due = db
+      .select({ number: cards.number, issueCount: cards.issueCount })
+      .from(cards)
+      .where(and(eq(cards.state, "VALID"), lt(cards.validUntil, sql.placeholder("today"))))
+      .limit(sql.placeholder("limit"))
       .prepare();
   }
 
@@ -55,5 +62,10 @@ export class CardQueries {
 
   latestOf(number: string): CardRecord | undefined {
     return this.instancesOf(number)[0];
+  }
+
+  /** Up to `limit` instances stored VALID whose validUntil is before `today` (the expiry sweep's next batch). */
+  dueForExpiry(today: string, limit: number): { number: string; issueCount: number }[] {
+    return this.#due.all({ today, limit });
   }
 }

@@ -4,7 +4,7 @@ import type { EventData, EventType } from "../events/event-catalogue.ts";
 import type { Digester } from "../hub-secret.ts";
 import { CardQueries } from "./card-queries.ts";
 import { chinaToday, effectiveState, type CardRecord, type CardState } from "./card-state.ts";
-import { prepareRegisterStatements, type RegisterStatements } from "./register-statements.ts";
+import { prepareRegisterStatements, type RegisterStatements } from "./register.store.ts";
 
 /** What the register's write paths share: the store, its prepared reads, the digest key, a clock. */
 export class RegisterContext {

@@ -1,4 +1,5 @@
 import type { Statement } from "better-sqlite3";
+import type { CardState, EventType, HolderStatus } from "../db/column-types.ts";
 import type { HubDb } from "../db/client.ts";
 
 interface Instance {
@@ -22,7 +23,7 @@ export interface NewHolder {
 export interface NewCard extends Instance {
   version: string;
   holderId: number;
-  state: string;
+  state: CardState;
   validFrom: string;
   validUntil: string;
   stateChangedAt: string;
@@ -56,7 +57,7 @@ export function prepareRegisterStatements(db: HubDb) {
                          v2023_since = coalesce(v2023_since, @validFrom)
       WHERE id = @id`) as Statement<[{ id: number; number: string; version: string; provinceCode: string; nationality: string; validFrom: string }]>,
     setHolderStatus: sql.prepare("UPDATE holders SET status = @status, status_changed_at = @at, status_reason = @reason WHERE id = @id") as Statement<
-      [{ id: number; status: string; at: string; reason: string | null }]
+      [{ id: number; status: HolderStatus; at: string; reason: string | null }]
     >,
     insertCard: sql.prepare(`
       INSERT INTO cards (number, issue_count, version, holder_id, state, valid_from, valid_until, state_changed_at, previous_number,
@@ -64,7 +65,7 @@ export function prepareRegisterStatements(db: HubDb) {
       VALUES (@number, @issueCount, @version, @holderId, @state, @validFrom, @validUntil, @stateChangedAt, @previousNumber,
               @provinceCode, @nationality, @birthDate, @sex, @issueDigest, @at)`) as Statement<[NewCard]>,
     setCardState: sql.prepare("UPDATE cards SET state = @state, state_changed_at = @at WHERE number = @number AND issue_count = @issueCount") as Statement<
-      [Instance & { state: string; at: string }]
+      [Instance & { state: CardState; at: string }]
     >,
     setRevocationReason: sql.prepare("UPDATE cards SET revocation_reason = @reason WHERE number = @number AND issue_count = @issueCount") as Statement<
       [Instance & { reason: string }]
@@ -80,7 +81,7 @@ export function prepareRegisterStatements(db: HubDb) {
     insertEvent: sql.prepare(`
       INSERT INTO events (type, card_number, issue_count, holder_id, occurred_at, data)
       VALUES (@type, @cardNumber, @issueCount, @holderId, @occurredAt, @data)
-      RETURNING sequence`) as Statement<[{ type: string; cardNumber: string; issueCount: number; holderId: number; occurredAt: string; data: string }], { sequence: number }>,
+      RETURNING sequence`) as Statement<[{ type: EventType; cardNumber: string; issueCount: number; holderId: number; occurredAt: string; data: string }], { sequence: number }>,
   };
 }
 
