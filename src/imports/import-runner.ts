@@ -1,15 +1,13 @@
 import type { Readable } from "node:stream";
 import { parse as parseCsvLine } from "csv-parse/sync";
-import type { Statement } from "better-sqlite3";
-import { sql } from "drizzle-orm";
-import { inTransaction, type HubDb } from "../db/client.ts";
-import { deferIndexes, restoreDeferredIndexes } from "../db/deferred-indexes.ts";
+import { inTransaction } from "../db/client.ts";
 import type { RegisterContext } from "../cards/register-context.ts";
 import { HubError, isHubError } from "../errors.ts";
 import { privateWriteStream } from "../private-files.ts";
 import { RECORD_FIELDS, RecordError, toImportRecord, type ImportRecord } from "./import-record.ts";
 import { rejectLine, rejectOf, type Reject } from "./import-rejects.ts";
 import { MAX_LINE_BYTES, readLines, type Line } from "./line-reader.ts";
+import { changesSoFar, deferRegisterIndexes, isRegisterEmpty, restoreRegisterIndexes } from "./import.store.ts";
 import { applyRecord } from "./record-apply.ts";
 
 export type ImportFormat = "ndjson" | "csv";
@@ -89,7 +87,7 @@ export async function importStream(ctx: RegisterContext, input: Readable, option
   if (options.noEvents) {
     requireEmptyRegister(ctx);
     // A first load builds the register's secondary indexes once, at the end (see deferIndexes).
-    deferIndexes(ctx.db.$client);
+    deferRegisterIndexes(ctx.db);
   }
   ctx.eventsEnabled = !options.noEvents;
   let header: string[] | null = null;
@@ -123,7 +121,7 @@ export async function importStream(ctx: RegisterContext, input: Readable, option
     flush();
   } finally {
     ctx.eventsEnabled = true;
-    if (options.noEvents) restoreDeferredIndexes(ctx.db.$client);
+    if (options.noEvents) restoreRegisterIndexes(ctx.db);
     await new Promise<void>((resolve) => (rejects ? rejects.end(resolve) : resolve()));
   }
   const { bytes: _bytes, ...counts } = progress;
@@ -135,15 +133,6 @@ type Outcome = "created" | "unchanged" | Reject;
 
 /** A record failed after it had written: the batch must be applied again, a savepoint per record. */
 class HalfApplied extends Error {}
-
-const totalChanges = new WeakMap<HubDb["$client"], Statement<[], { n: number }>>();
-
-/** Rows written by this connection so far (tells whether a failed record had written anything). */
-function changesSoFar(db: HubDb): number {
-  let statement = totalChanges.get(db.$client);
-  if (!statement) totalChanges.set(db.$client, (statement = db.$client.prepare("SELECT total_changes() AS n")));
-  return statement.get()!.n;
-}
 
 /**
  * One batch in one transaction. Records are applied straight into it; a record that fails before
@@ -194,7 +183,7 @@ function applyItems(ctx: RegisterContext, batch: BatchItem[], savepoints: boolea
 }
 
 function requireEmptyRegister(ctx: RegisterContext): void {
-  if (ctx.db.get<{ one: number }>(sql`SELECT 1 AS one FROM cards LIMIT 1`)) {
+  if (!isRegisterEmpty(ctx.db)) {
     throw new HubError("CONFLICT", "--no-events is only for the first load of an empty register");
   }
 }
