@@ -1,7 +1,7 @@
 import { UnrecoverableError, type Job } from "bullmq";
 import type { Logger } from "../src/app/logger.ts";
 import type { DeliveryAttempts } from "../src/webhooks/delivery-attempt.ts";
-import type { DeliveryLedger } from "../src/webhooks/delivery-ledger.ts";
+import type { DeliveryLedger } from "../src/webhooks/delivery-ledger.store.ts";
 import type { DeliveryRunner } from "../src/webhooks/delivery-runner.ts";
 import type { TestEventRequests } from "../src/webhooks/test-event-requests.ts";
 import { describeRun } from "./fanout-processor.ts";
@@ -49,7 +49,7 @@ export function createDeliverProcessor(deps: DeliverDeps) {
       if (data.handoff === undefined) {
         // Queued by a hub from before the delivery ledger: owed from here on, through the ledger,
         // if the subscription (as its key now stands) still receives the event.
-        const ready = attempts.prepare({ subscriptionId: data.subscriptionId, sequence });
+        const ready = attempts.prepareAttempt({ subscriptionId: data.subscriptionId, sequence });
         if (ready.kind === "skipped") {
           log({ level: "info", msg: "delivery skipped", jobId: job.id, subscriptionId: data.subscriptionId, sequence, reason: ready.reason });
           return `skipped: ${ready.reason}`;

@@ -41,7 +41,7 @@ export interface DeliverJob {
   testTime?: string;
   /** Test events only: attempts made before this job. (Event deliveries count theirs in the ledger.) */
   priorAttempts?: number;
-  /** Event deliveries: the ledger hand-off this job carries (src/webhooks/delivery-ledger.ts). */
+  /** Event deliveries: the ledger hand-off this job carries (src/webhooks/delivery-ledger.store.ts). */
   handoff?: number;
 }
 
