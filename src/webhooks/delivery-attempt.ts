@@ -6,7 +6,7 @@ import { readEvent } from "../events/event-log.ts";
 import { serializeEvent, serializeTestEvent } from "./cloud-event.ts";
 import { DeliveryNetworkError, postPinned } from "./pinned-post.ts";
 import { DeliveryStore, type DeliverySubscription } from "./delivery.store.ts";
-import { isRetryable, retryAfterMs } from "./retry-policy.ts";
+import { attemptStatus, isSuccess, retryAfterMs } from "./retry-policy.ts";
 import type { SubscriptionService } from "./subscription-service.ts";
 import type { SubscriptionRow } from "./subscription.store.ts";
 import { resolveDeliverableUrl, type UrlPolicy } from "./url-safety.ts";
@@ -133,9 +133,8 @@ export class DeliveryAttempts {
   /** Logs how an attempt ended and updates the subscription's health; says what happens next. */
   complete(started: StartedAttempt, outcome: SendOutcome, isLast: boolean): AttemptOutcome {
     const { subscription, message, rowId } = started;
-    const ok = outcome.status !== null && outcome.status >= 200 && outcome.status < 300;
-    const retryable = outcome.status === null ? !outcome.refused : isRetryable(outcome.status);
-    const status = ok ? "SUCCEEDED" : retryable && !isLast ? "FAILED" : "DEAD";
+    const status = attemptStatus(outcome, isLast);
+    const ok = status === "SUCCEEDED";
     this.finishAttempt(rowId, outcome, status);
     this.onAttempt?.(status, ok ? this.now().getTime() - Date.parse(message.time) : null);
     if (ok) {
@@ -175,11 +174,10 @@ export class DeliveryAttempts {
       const target = await resolveDeliverableUrl(subscription.url, this.policy);
       const headers = this.sign(subscription, message.id, message.body, started);
       const result = await postPinned(target, { headers, body: message.body, timeoutMs: this.settings.timeoutMs, maxResponseBytes: MAX_RESPONSE_BYTES });
-      const ok = result.status >= 200 && result.status < 300;
       return {
         status: result.status,
         latencyMs: Math.round(result.latencyMs),
-        error: ok ? null : `HTTP ${result.status}`,
+        error: isSuccess(result.status) ? null : `HTTP ${result.status}`,
         retryAfterMs: retryAfterMs(result.retryAfter, this.now().getTime()),
         refused: false,
       };
