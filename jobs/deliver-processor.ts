@@ -1,33 +1,21 @@
 import { UnrecoverableError, type Job } from "bullmq";
 import type { Logger } from "../src/app/logger.ts";
 import type { DeliveryAttempts } from "../src/webhooks/delivery-attempt.ts";
-import type { DeliveryLedger } from "../src/webhooks/delivery-ledger.ts";
+import type { DeliveryLedger } from "../src/webhooks/delivery-ledger.store.ts";
 import type { DeliveryRunner } from "../src/webhooks/delivery-runner.ts";
 import type { TestEventRequests } from "../src/webhooks/test-event-requests.ts";
 import { describeRun } from "./fanout-processor.ts";
+import { DELIVERY_BACKOFF, isLastJobAttempt, maxTestEventJobAttempts, RetryableDeliveryError } from "../src/webhooks/retry-policy.ts";
 import { deliverJobData, InvalidJobData, requireHubOptions } from "./job-data.ts";
-import { DELIVERY_BACKOFF } from "./queues.ts";
 import type { DeliverJob } from "./queues.ts";
-
-export { retryDelay } from "../src/webhooks/retry-policy.ts";
-
-/** A failed attempt that should be retried, carrying the receiver's Retry-After if it sent one. */
-export class RetryableDeliveryError extends Error {
-  constructor(
-    message: string,
-    readonly retryAfterMs: number | null,
-  ) {
-    super(message);
-  }
-}
 
 export interface DeliverDeps {
   attempts: DeliveryAttempts;
   ledger: DeliveryLedger;
   runner: DeliveryRunner;
   testEvents: TestEventRequests;
-  /** Bound on a test event job's attempts (event deliveries count theirs in the ledger). */
-  maxAttempts: number;
+  /** The retry schedule: it bounds a test event job's attempts (event deliveries count theirs in the ledger). */
+  retryScheduleMs: readonly number[];
   handOff: () => void;
   log?: Logger;
   now?: () => Date;
@@ -40,7 +28,8 @@ export interface DeliverDeps {
  * by BullMQ on the schedule. A skipped delivery says why in its result and in the log.
  */
 export function createDeliverProcessor(deps: DeliverDeps) {
-  const { attempts, ledger, runner, testEvents, maxAttempts, handOff, log = () => {}, now = () => new Date() } = deps;
+  const { attempts, ledger, runner, testEvents, handOff, log = () => {}, now = () => new Date() } = deps;
+  const maxAttempts = maxTestEventJobAttempts(deps.retryScheduleMs);
   return async (job: Job<DeliverJob>): Promise<string> => {
     const data = deliverJobData(job.data);
     requireHubOptions("deliver", job, maxAttempts, DELIVERY_BACKOFF);
@@ -49,7 +38,7 @@ export function createDeliverProcessor(deps: DeliverDeps) {
       if (data.handoff === undefined) {
         // Queued by a hub from before the delivery ledger: owed from here on, through the ledger,
         // if the subscription (as its key now stands) still receives the event.
-        const ready = attempts.prepare({ subscriptionId: data.subscriptionId, sequence });
+        const ready = attempts.prepareAttempt({ subscriptionId: data.subscriptionId, sequence });
         if (ready.kind === "skipped") {
           log({ level: "info", msg: "delivery skipped", jobId: job.id, subscriptionId: data.subscriptionId, sequence, reason: ready.reason });
           return `skipped: ${ready.reason}`;
@@ -71,8 +60,7 @@ export function createDeliverProcessor(deps: DeliverDeps) {
     if (!testEvents.isOpen(data.subscriptionId, data.testEventId!, data.testTime!)) {
       throw new InvalidJobData("deliver", "no open test event request matches it");
     }
-    const isLast = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-    const outcome = await attempts.attempt(data, isLast);
+    const outcome = await attempts.attempt(data, isLastJobAttempt(job.attemptsMade, job.opts.attempts));
     if (outcome.kind === "retry") throw new RetryableDeliveryError(outcome.error, outcome.retryAfterMs);
     if (outcome.kind === "give-up") throw new UnrecoverableError(outcome.error);
     if (outcome.kind === "skipped") {

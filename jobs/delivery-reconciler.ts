@@ -1,5 +1,5 @@
 import type { DatabaseIdentity } from "../src/events/database-identity.ts";
-import type { DeliveryLedger, OwedRow } from "../src/webhooks/delivery-ledger.ts";
+import type { DeliveryLedger, OwedRow } from "../src/webhooks/delivery-ledger.store.ts";
 import type { HubQueues } from "./queues.ts";
 
 const PASS = 500;

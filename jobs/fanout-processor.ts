@@ -1,12 +1,13 @@
 import type { Job } from "bullmq";
 import { readEvent } from "../src/events/event-log.ts";
 import { laneOf } from "../src/events/lanes.ts";
-import type { DeliveryLedger } from "../src/webhooks/delivery-ledger.ts";
+import type { DeliveryLedger } from "../src/webhooks/delivery-ledger.store.ts";
 import type { DeliveryRunner, RunSummary } from "../src/webhooks/delivery-runner.ts";
-import type { FanoutQueries } from "../src/webhooks/fanout.ts";
+import type { FanoutQueries } from "../src/webhooks/fanout.store.ts";
+import { FANOUT_RETRIES } from "../src/webhooks/retry-policy.ts";
 import type { HubDb } from "../src/db/client.ts";
 import { fanoutJobData, requireHubOptions } from "./job-data.ts";
-import { FANOUT_RETRIES, type FanoutJob } from "./queues.ts";
+import type { FanoutJob } from "./queues.ts";
 
 /** A fan-out job queued by a hub from before the delivery ledger (`evt-<sequence>`). */
 const LEGACY_FANOUT_ID = /^evt-\d+$/;

@@ -14,9 +14,6 @@ import { createConformanceProcessor, createMaintenanceProcessor } from "./upkeep
 /** Attempts in flight in one worker process, over all endpoints. */
 const MAX_IN_FLIGHT = 1024;
 
-/** Attempts a test event job may carry whatever the schedule now is (the default schedule makes 11). */
-const MAX_DELIVERY_ATTEMPTS = 32;
-
 export type WorkerQueueName =
   | (typeof QUEUE_NAMES.fanout)[keyof typeof QUEUE_NAMES.fanout]
   | (typeof QUEUE_NAMES.deliver)[keyof typeof QUEUE_NAMES.deliver]
@@ -65,10 +62,7 @@ export function createProcessors(runtime: HubRuntime): { processors: Record<Work
   const handOff = () => relay.kick();
   const fanout = createFanoutProcessor(services.db, services.ledger, services.fanout, deliveries, handOff, runtime.now);
   const sweepImports = () => sweepImportFiles(config.dataDir, queues.imports);
-  // Test event jobs queued under a longer schedule (before a restart with a shorter one) must still
-  // run: the bound is against forged jobs, not against the operator's earlier settings.
-  const maxAttempts = Math.max(config.webhooks.retryScheduleMs.length + 1, MAX_DELIVERY_ATTEMPTS);
-  const deliver = createDeliverProcessor({ attempts, ledger: services.ledger, runner: deliveries, testEvents: new TestEventRequests(services.db), maxAttempts, handOff, log: runtime.log, now: runtime.now });
+  const deliver = createDeliverProcessor({ attempts, ledger: services.ledger, runner: deliveries, testEvents: new TestEventRequests(services.db), retryScheduleMs: config.webhooks.retryScheduleMs, handOff, log: runtime.log, now: runtime.now });
   return {
     runner: deliveries,
     processors: {

@@ -2,6 +2,7 @@ import { Queue, type JobsOptions } from "bullmq";
 import { Redis } from "ioredis";
 
 import { laneOf, type Lane } from "../src/events/lanes.ts";
+import { attemptsAllowed, DELIVERY_BACKOFF, FANOUT_RETRIES, RUN_ONCE, testEventJobAttempts } from "../src/webhooks/retry-policy.ts";
 
 export { laneOf, type Lane };
 
@@ -41,7 +42,7 @@ export interface DeliverJob {
   testTime?: string;
   /** Test events only: attempts made before this job. (Event deliveries count theirs in the ledger.) */
   priorAttempts?: number;
-  /** Event deliveries: the ledger hand-off this job carries (src/webhooks/delivery-ledger.ts). */
+  /** Event deliveries: the ledger hand-off this job carries (src/webhooks/delivery-ledger.store.ts). */
   handoff?: number;
 }
 
@@ -62,9 +63,6 @@ export function ledgerJobId(databaseId: string, row: LedgerRef): string {
 
 /** Job states in which the job will still run (or is running). */
 const LIVE_STATES = new Set(["waiting", "delayed", "active", "prioritized", "waiting-children"]);
-
-/** A fan-out that failed (Redis or the database briefly unavailable) runs again; reruns skip what was delivered. */
-export const FANOUT_RETRIES = { attempts: 8, backoff: { type: "exponential", delay: 1000 } } as const;
 
 const KEEP = { removeOnComplete: { age: 3600, count: 10_000 }, removeOnFail: { age: 7 * 86_400, count: 100_000 } };
 
@@ -104,12 +102,12 @@ export class HubQueues {
   }
 
   async addConformanceProbe(runId: string): Promise<void> {
-    await this.conformance.add("probe", { runId }, { jobId: runId, attempts: 1 });
+    await this.conformance.add("probe", { runId }, { jobId: runId, ...RUN_ONCE });
   }
 
   /** Queues an uploaded file for import; the job id is the import id, so its state can be read back. */
   async addImport(job: ImportJob): Promise<void> {
-    await this.imports.add("import", job, { jobId: job.importId, attempts: 1, stackTraceLimit: 0, removeOnComplete: { age: 7 * 86_400 }, removeOnFail: { age: 7 * 86_400 } });
+    await this.imports.add("import", job, { jobId: job.importId, ...RUN_ONCE, stackTraceLimit: 0, removeOnComplete: { age: 7 * 86_400 }, removeOnFail: { age: 7 * 86_400 } });
   }
 
   /**
@@ -125,7 +123,7 @@ export class HubQueues {
       if (row.handoff === 0) fanouts.set(jobId, { name: "fanout", data: { sequence: row.sequence }, opts: { jobId, ...FANOUT_RETRIES } });
       else {
         const data = { subscriptionId: row.subscriptionId, sequence: row.sequence, handoff: row.handoff };
-        deliveries.push({ name: "deliver", data, opts: { jobId, attempts: 1, delay: row.delay > 0 ? row.delay : undefined } });
+        deliveries.push({ name: "deliver", data, opts: { jobId, ...RUN_ONCE, delay: row.delay > 0 ? row.delay : undefined } });
       }
     }
     if (fanouts.size > 0) await this.fanout[lane].addBulk([...fanouts.values()]);
@@ -148,7 +146,7 @@ export class HubQueues {
     if (jobs.length === 0) return;
     await this.deliver[lane].addBulk(
       jobs.map((job) => {
-        const attempts = Math.max(1, (this.deliverOptions.attempts ?? 1) - (job.data.priorAttempts ?? 0));
+        const attempts = testEventJobAttempts(this.deliverOptions.attempts ?? 1, job.data.priorAttempts ?? 0);
         return { name: "deliver", data: job.data, opts: { ...this.deliverOptions, attempts, jobId: job.jobId, delay: job.delay } };
       }),
     );
@@ -159,10 +157,7 @@ export class HubQueues {
   }
 }
 
-/** The worker's backoff strategy for deliveries (the retry schedule, Retry-After honoured). */
-export const DELIVERY_BACKOFF = "hub-schedule";
-
-/** Delivery job options for a retry schedule: one attempt plus one per scheduled retry. */
+/** Test event job options for a retry schedule (retry-policy.ts): retried by the worker's backoff strategy. */
 export function deliverJobOptions(retryScheduleMs: readonly number[]): JobsOptions {
-  return { attempts: retryScheduleMs.length + 1, backoff: { type: DELIVERY_BACKOFF } };
+  return { attempts: attemptsAllowed(retryScheduleMs), backoff: { type: DELIVERY_BACKOFF } };
 }

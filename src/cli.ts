@@ -1,6 +1,7 @@
 import "reflect-metadata";
 import { Command, CommanderError, Option } from "commander";
 import { ConfigError, loadConfig } from "./config.ts";
+import { closeDatabase } from "./db/client.ts";
 import { asStorageUnavailable } from "./db/storage-errors.ts";
 import { isHubError } from "./errors.ts";
 import { RedisUnavailableError } from "./redis/find-redis.ts";
@@ -126,7 +127,7 @@ function buildProgram(): Command {
     .action(async (file: string, opts: { format?: string; events: boolean; rejects?: string }) => {
       const services = openServices(loadConfig());
       const code = await runImport(services, file, opts);
-      services.db.$client.close();
+      closeDatabase(services.db);
       process.exitCode = code;
     });
 

@@ -26,14 +26,13 @@ export class HubMetrics {
 
   /** Scrape-time gauges over the runtime's database and queues. */
   watch(runtime: HubRuntime): void {
-    const db = runtime.services.db.$client;
     const registers = [this.registry];
     new Gauge({
       name: "fpr_hub_outbox_backlog",
       help: "Committed events whose deliveries are not yet written to the delivery ledger.",
       registers,
       collect() {
-        this.set((db.prepare("SELECT count(*) AS n FROM events WHERE dispatched_at IS NULL").get() as { n: number }).n);
+        this.set(runtime.services.fanout.outboxBacklog());
       },
     });
     new Gauge({

@@ -18,12 +18,12 @@ import type { Digester } from "../hub-secret.ts";
 import { ApiKeyService } from "../partners/api-keys.ts";
 import { PartnerService } from "../partners/partner-service.ts";
 import { Watchlist } from "../webhooks/watchlist.ts";
-import { FanoutQueries } from "../webhooks/fanout.ts";
+import { FanoutQueries } from "../webhooks/fanout.store.ts";
 import { SecretBox } from "../webhooks/secret-box.ts";
 import { SubscriptionService } from "../webhooks/subscription-service.ts";
 import type { UrlPolicy } from "../webhooks/url-safety.ts";
 import { WebhookDispatch } from "../webhooks/webhook-dispatch.ts";
-import { DeliveryLedger } from "../webhooks/delivery-ledger.ts";
+import { DeliveryLedger } from "../webhooks/delivery-ledger.store.ts";
 import { DatabaseIdentity } from "../events/database-identity.ts";
 
 /** The hub's services over one database, shared by GraphQL, the CLI and jobs. */

@@ -1,15 +1,13 @@
 import crypto from "node:crypto";
-import { eq } from "drizzle-orm";
 import { Webhook } from "standardwebhooks";
 import type { HubDb } from "../db/client.ts";
-import { conformanceRuns, partners, webhookSubscriptions } from "../db/schema.ts";
 import { HubError } from "../errors.ts";
 import { postPinned } from "../webhooks/pinned-post.ts";
 import type { SubscriptionService } from "../webhooks/subscription-service.ts";
 import { resolveDeliverableUrl, type UrlPolicy } from "../webhooks/url-safety.ts";
+import { ConformanceStore, type ConformanceRunRow } from "./conformance.store.ts";
 import { probeItems, type ProbeItem } from "./probe-items.ts";
 
-export type ConformanceRunRow = typeof conformanceRuns.$inferSelect;
 export interface ConformanceRunView extends Omit<ConformanceRunRow, "detail"> {
   detail: Record<string, unknown> | null;
 }
@@ -26,37 +24,39 @@ const MAX_ANSWER_BYTES = 64 * 1024;
  * grades the answers PASSED or FAILED, item by item.
  */
 export class ConformanceProbe {
+  private readonly store: ConformanceStore;
+
   constructor(
-    private readonly db: HubDb,
+    db: HubDb,
     private readonly subscriptions: SubscriptionService,
     private readonly policy: UrlPolicy,
     private readonly settings: { sourceUri: string; timeoutMs: number },
     private readonly now: () => Date = () => new Date(),
-  ) {}
+  ) {
+    this.store = new ConformanceStore(db);
+  }
 
   /** Records a RUNNING run; the caller queues it for the worker. */
   start(partnerId: string): ConformanceRunView {
-    if (!this.db.select({ id: partners.id }).from(partners).where(eq(partners.id, partnerId)).get()) {
+    if (!this.store.partnerExists(partnerId)) {
       throw new HubError("NOT_FOUND", `partner ${partnerId} does not exist`);
     }
     const startedAt = this.now().toISOString();
-    const row = this.db.transaction((tx) => {
-      tx.update(partners).set({ conformance: "RUNNING" }).where(eq(partners.id, partnerId)).run();
-      return tx.insert(conformanceRuns).values({ id: `run_${crypto.randomBytes(9).toString("base64url")}`, partnerId, state: "RUNNING", startedAt }).returning().get();
-    });
-    return toRunView(row);
+    return toRunView(this.store.startRun(`run_${crypto.randomBytes(9).toString("base64url")}`, partnerId, startedAt));
   }
 
   get(id: string): ConformanceRunView | null {
-    const row = this.db.select().from(conformanceRuns).where(eq(conformanceRuns.id, id)).get();
+    const row = this.store.run(id);
     return row ? toRunView(row) : null;
   }
 
   /** Sends the probe and grades the answer; always ends the run PASSED or FAILED. */
   async run(runId: string): Promise<ConformanceRunView> {
-    const run = this.db.select().from(conformanceRuns).where(eq(conformanceRuns.id, runId)).get();
+    const run = this.store.run(runId);
     if (!run || run.state !== "RUNNING") return run ? toRunView(run) : (null as never);
-    const items = probeItems(this.lostInstance(run.partnerId));
+    // The lost instance must be a card the probed partner watches: the probe sends the number to the
+    // partner's endpoint, and a card it does not watch would tell it the card exists and was lost.
+    const items = probeItems(this.store.lostInstance(run.partnerId) ?? null);
     let detail: Record<string, unknown>;
     try {
       detail = await this.probe(run, items);
@@ -67,7 +67,7 @@ export class ConformanceProbe {
   }
 
   private async probe(run: ConformanceRunRow, items: ProbeItem[]): Promise<Record<string, unknown>> {
-    const subscription = this.db.select().from(webhookSubscriptions).where(eq(webhookSubscriptions.partnerId, run.partnerId)).all().find((s) => s.status === "ACTIVE");
+    const subscription = this.subscriptions.firstActiveOf(run.partnerId);
     if (!subscription) throw new Error("the partner has no active webhook subscription to probe");
     const body = JSON.stringify({
       specversion: "1.0",
@@ -92,29 +92,9 @@ export class ConformanceProbe {
     return grade(items, result.body ?? "", subscription.url);
   }
 
-  /**
-   * A lost V2023 instance and its valid replacement among the cards the probed partner watches: the
-   * probe sends the number to the partner's endpoint, so it must be one the partner already sees
-   * (a card of the register it does not watch would tell it the card exists and was lost).
-   */
-  private lostInstance(partnerId: string): { number: string; lostIssue: number; validIssue: number } | null {
-    const row = this.db.$client
-      .prepare(`SELECT c.number AS number, c.issue_count AS lostIssue, n.issue_count AS validIssue FROM cards c
-        JOIN watched_numbers w ON w.partner_id = ? AND w.number = c.number
-        JOIN cards n ON n.number = c.number AND n.issue_count > c.issue_count AND n.state = 'VALID'
-        WHERE c.version = 'V2023' AND c.state = 'REPORTED_LOST' LIMIT 1`)
-      .get(partnerId) as { number: string; lostIssue: number; validIssue: number } | undefined;
-    return row ?? null;
-  }
-
   private finish(run: ConformanceRunRow, detail: Record<string, unknown>): ConformanceRunView {
     const state = detail.passed ? "PASSED" : "FAILED";
-    const finishedAt = this.now().toISOString();
-    const row = this.db.transaction((tx) => {
-      tx.update(partners).set({ conformance: state, conformanceAt: finishedAt }).where(eq(partners.id, run.partnerId)).run();
-      return tx.update(conformanceRuns).set({ state, finishedAt, detail: JSON.stringify(detail) }).where(eq(conformanceRuns.id, run.id)).returning().get()!;
-    });
-    return toRunView(row);
+    return toRunView(this.store.finishRun(run, state, this.now().toISOString(), JSON.stringify(detail)));
   }
 }
 

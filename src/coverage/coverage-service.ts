@@ -1,11 +1,10 @@
-import type { Statement } from "better-sqlite3";
 import { ALL_COUNTRIES } from "../card-numbers/countries.ts";
 import { findProvince } from "../card-numbers/provinces.ts";
 import type { HubDb } from "../db/client.ts";
 import { HubError } from "../errors.ts";
 import type { FigureCache } from "./figure-cache.ts";
 import { OBSERVED_WINDOW_DAYS } from "../partners/partner-service.ts";
-
+import { CoverageStore, type CoverageGroup, type MigrationGroup } from "./coverage.store.ts";
 
 export interface CoverageRowView {
   key: string;
@@ -44,34 +43,21 @@ function ratio(part: number, whole: number): number {
   return whole === 0 ? 0 : Math.round((part / whole) * 10_000) / 10_000;
 }
 
-/** Rollout figures, each one aggregate query (indexes and the holder facts keep them fast). */
+/** Rollout figures: who counts as observed, labels and ratios (the counting is coverage.store.ts). */
 export class CoverageService {
-  readonly #coverage: Record<"INDUSTRY" | "PROVINCE", Statement>;
-  readonly #migration: Record<"TOTAL" | "PROVINCE" | "NATIONALITY", Statement>;
+  readonly #store: CoverageStore;
 
   constructor(
     db: HubDb,
     private readonly now: () => Date = () => new Date(),
     private readonly cache: FigureCache | null = null,
   ) {
-    // Each partner counts once, at its highest evidence: the bars stack to the partner count.
-    const level = `CASE WHEN conformance = 'PASSED' THEN 'VERIFIED'
-      WHEN last_v2023_check_at >= @since THEN 'OBSERVED'
-      WHEN declared_adaptation = 'READY' THEN 'DECLARED' ELSE 'NONE' END`;
-    const coverage = (key: string) =>
-      db.$client.prepare(`SELECT ${key} AS key, count(*) AS partners,
-          sum(lvl = 'DECLARED') AS declared, sum(lvl = 'OBSERVED') AS observed, sum(lvl = 'VERIFIED') AS verified
-        FROM (SELECT *, ${level} AS lvl FROM partners) GROUP BY ${key} ORDER BY partners DESC, key`);
-    this.#coverage = { INDUSTRY: coverage("industry"), PROVINCE: coverage("coalesce(province_code, '')") };
-    const migration = (key: string) =>
-      db.$client.prepare(`SELECT ${key} AS key, count(*) AS activeHolders, coalesce(sum(current_version = 'V2023'), 0) AS onV2023
-        FROM holders WHERE status = 'ACTIVE' GROUP BY ${key} ORDER BY activeHolders DESC, key`);
-    this.#migration = { TOTAL: migration("'TOTAL'"), PROVINCE: migration("coalesce(province_code, '')"), NATIONALITY: migration("coalesce(nationality, '')") };
+    this.#store = new CoverageStore(db);
   }
 
-  rolloutCoverage(groupBy: "INDUSTRY" | "PROVINCE"): CoverageRowView[] {
+  rolloutCoverage(groupBy: CoverageGroup): CoverageRowView[] {
     const since = new Date(this.now().getTime() - OBSERVED_WINDOW_DAYS * 86_400_000).toISOString();
-    const rows = this.#coverage[groupBy].all({ since }) as Omit<CoverageRowView, "label" | "ratio">[];
+    const rows = this.#store.coverage(groupBy, since);
     return rows.map((row) => ({
       ...row,
       label: groupBy === "INDUSTRY" ? (INDUSTRY_LABELS[row.key] ?? row.key) : (findProvince(row.key)?.name ?? "Nationwide"),
@@ -80,8 +66,8 @@ export class CoverageService {
     }));
   }
 
-  migrationProgress(groupBy: "TOTAL" | "PROVINCE" | "NATIONALITY"): MigrationRowView[] {
-    const read = () => this.#migration[groupBy].all() as Omit<MigrationRowView, "label" | "ratio">[];
+  migrationProgress(groupBy: MigrationGroup): MigrationRowView[] {
+    const read = () => this.#store.migration(groupBy);
     const rows = this.cache ? this.cache.get(`migration:${groupBy}`, read) : read();
     const labelOf = (key: string) =>
       groupBy === "TOTAL" ? "All holders" : groupBy === "PROVINCE" ? (findProvince(key)?.name ?? "Unknown") : (countryNames.get(key) ?? key);

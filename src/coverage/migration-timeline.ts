@@ -1,8 +1,8 @@
-import type { Statement } from "better-sqlite3";
 import { addDays } from "../china-date.ts";
 import { chinaToday } from "../cards/card-state.ts";
 import type { HubDb } from "../db/client.ts";
 import type { FigureCache } from "./figure-cache.ts";
+import { MigrationTimelineStore, type TimelineCount } from "./migration-timeline.store.ts";
 
 export interface MigrationPointView {
   periodStart: string;
@@ -24,28 +24,20 @@ function weekStart(date: string): string {
  * records years of issuance at one instant.
  */
 export class MigrationTimeline {
-  readonly #byWeek: Record<"since" | "v2023" | "ended" | "endedOnV2023", Statement>;
+  readonly #store: MigrationTimelineStore;
 
   constructor(
     db: HubDb,
     private readonly now: () => Date = () => new Date(),
     private readonly cache: FigureCache | null = null,
   ) {
-    const bucket = (column: string) => `CASE WHEN ${column} < @start THEN -1 ELSE CAST((julianday(${column}) - julianday(@start)) / 7 AS INTEGER) END`;
-    const count = (column: string, where: string) =>
-      db.$client.prepare(`SELECT ${bucket(column)} AS week, count(*) AS n FROM holders WHERE ${where} GROUP BY week`);
-    this.#byWeek = {
-      since: count("since", "since IS NOT NULL"),
-      v2023: count("v2023_since", "v2023_since IS NOT NULL"),
-      ended: count("substr(status_changed_at, 1, 10)", "status != 'ACTIVE'"),
-      endedOnV2023: count("substr(status_changed_at, 1, 10)", "status != 'ACTIVE' AND v2023_since IS NOT NULL"),
-    };
+    this.#store = new MigrationTimelineStore(db);
   }
 
-  private cumulative(statement: Statement, start: string, weeks: number): number[] {
+  private cumulative(count: TimelineCount, start: string, weeks: number): number[] {
     const perWeek = new Array<number>(weeks).fill(0);
     let before = 0;
-    for (const { week, n } of statement.all({ start }) as { week: number; n: number }[]) {
+    for (const { week, n } of this.#store.byWeek(count, start)) {
       if (week < 0) before += n;
       else if (week < weeks) perWeek[week] += n;
     }
@@ -59,10 +51,10 @@ export class MigrationTimeline {
   }
 
   private compute(start: string, weeks: number): MigrationPointView[] {
-    const holders = this.cumulative(this.#byWeek.since, start, weeks);
-    const onV2023 = this.cumulative(this.#byWeek.v2023, start, weeks);
-    const ended = this.cumulative(this.#byWeek.ended, start, weeks);
-    const endedOnV2023 = this.cumulative(this.#byWeek.endedOnV2023, start, weeks);
+    const holders = this.cumulative("since", start, weeks);
+    const onV2023 = this.cumulative("v2023", start, weeks);
+    const ended = this.cumulative("ended", start, weeks);
+    const endedOnV2023 = this.cumulative("endedOnV2023", start, weeks);
     return holders.map((count, i) => ({
       periodStart: addDays(start, 7 * i),
       activeHolders: count - ended[i],

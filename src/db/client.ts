@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
+import { sql } from "drizzle-orm";
 import { drizzle, type BetterSQLite3Database } from "drizzle-orm/better-sqlite3";
 import { migrate } from "drizzle-orm/better-sqlite3/migrator";
 import { packagePath } from "../package-root.ts";
@@ -50,6 +51,16 @@ export function inTransaction<T>(db: HubDb, work: () => T): T {
     runners.set(db.$client, runner);
   }
   return runner.immediate(work) as T;
+}
+
+/** Whether the database answers a query at all (readiness); throws when it does not. */
+export function pingDatabase(db: HubDb): void {
+  db.get(sql`SELECT 1`);
+}
+
+/** Closes the connection; what services hold in memory must be written first (app/services.ts). */
+export function closeDatabase(db: HubDb): void {
+  db.$client.close();
 }
 
 /**

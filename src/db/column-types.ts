@@ -1,10 +1,10 @@
 /**
- * The values of the enum-valued text columns of the register, the event log and the partners'
- * tables, so that db/schema.ts can type those columns (`.$type<CardState>()`) and a row read from
- * them needs no cast. The kernel imports no domain folder, not even a type, so each list lives here
- * and its domain re-exports it: this is each list's one home (cards/card-state.ts,
- * events/event-catalogue.ts, partners/roles.ts, partners/partner-service.ts, partners/audit-log.ts).
- * Typing a column changes no migration: SQLite stores the same text.
+ * The closed sets of values that enum-valued text columns hold, one home per list. db/schema.ts
+ * types those columns with them (`.$type<CardState>()`, which changes no migration: SQLite stores
+ * the same text), so a row read from them needs no cast. The kernel imports no domain folder, not
+ * even a type, so each list lives here and its domain re-exports it (cards/card-state.ts,
+ * events/event-catalogue.ts, partners/roles.ts, partners/partner-service.ts, partners/audit-log.ts,
+ * webhooks/subscription-service.ts).
  */
 
 export const CARD_STATES = ["VALID", "EXPIRED", "SUPERSEDED", "REPORTED_LOST", "REVOKED"] as const;
@@ -49,3 +49,15 @@ export type ConformanceState = (typeof CONFORMANCE_STATES)[number];
 /** A check, a verification, or a number added to / removed from a watchlist. */
 export const AUDIT_KINDS = ["CHECK", "VERIFY", "WATCH", "UNWATCH"] as const;
 export type AuditKind = (typeof AUDIT_KINDS)[number];
+
+/** webhook_subscriptions.status: ACTIVE receives deliveries; PAUSED by its partner; DISABLED by the hub. */
+export const SUBSCRIPTION_STATUSES = ["ACTIVE", "PAUSED", "DISABLED"] as const;
+export type SubscriptionStatus = (typeof SUBSCRIPTION_STATUSES)[number];
+
+/** webhook_deliveries.status: how one delivery attempt stands. */
+export const DELIVERY_STATUSES = ["PENDING", "SUCCEEDED", "FAILED", "DEAD"] as const;
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+
+/** conformance_runs.state: RUNNING until graded. */
+export const CONFORMANCE_RUN_STATES = ["RUNNING", "PASSED", "FAILED"] as const;
+export type ConformanceRunState = (typeof CONFORMANCE_RUN_STATES)[number];

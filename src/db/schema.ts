@@ -1,6 +1,18 @@
 import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
-import type { AdaptationState, AuditKind, CardState, ConformanceState, EventType, HolderStatus, Industry, Role } from "./column-types.ts";
+import type {
+  AdaptationState,
+  AuditKind,
+  CardState,
+  ConformanceRunState,
+  ConformanceState,
+  DeliveryStatus,
+  EventType,
+  HolderStatus,
+  Industry,
+  Role,
+  SubscriptionStatus,
+} from "./column-types.ts";
 
 /**
  * Table definitions. Migrations in `drizzle/` are generated from this file by drizzle-kit
@@ -157,7 +169,7 @@ export const webhookSubscriptions = sqliteTable(
     url: text("url").notNull(),
     /** Comma-separated EventType values. */
     eventTypes: text("event_types").notNull(),
-    status: text("status").notNull().default("ACTIVE"),
+    status: text("status").$type<SubscriptionStatus>().notNull().default("ACTIVE"),
     disabledReason: text("disabled_reason"),
     secretSealed: text("secret_sealed").notNull(),
     previousSecretSealed: text("previous_secret_sealed"),
@@ -179,7 +191,7 @@ export const webhookSubscriptions = sqliteTable(
  * Redis, is the truth of delivery: a row is written with the event's fan-out, and deleted when
  * the delivery succeeds, dies, or turns out not to be owed (the subscription paused, deleted or no
  * longer entitled). Redis jobs only carry rows to workers; whatever Redis loses is found here and
- * handed over again (webhooks/delivery-ledger.ts, jobs/delivery-reconciler.ts).
+ * handed over again (webhooks/delivery-ledger.store.ts, jobs/delivery-reconciler.ts).
  */
 export const owedDeliveries = sqliteTable(
   "owed_deliveries",
@@ -235,7 +247,7 @@ export const webhookDeliveries = sqliteTable(
     sequence: integer("sequence"),
     eventTime: text("event_time").notNull(),
     attempt: integer("attempt").notNull(),
-    status: text("status").notNull(),
+    status: text("status").$type<DeliveryStatus>().notNull(),
     responseStatus: integer("response_status"),
     latencyMs: integer("latency_ms"),
     error: text("error"),
@@ -275,7 +287,7 @@ export const conformanceRuns = sqliteTable(
     partnerId: text("partner_id")
       .notNull()
       .references(() => partners.id),
-    state: text("state").notNull(),
+    state: text("state").$type<ConformanceRunState>().notNull(),
     startedAt: text("started_at").notNull(),
     finishedAt: text("finished_at"),
     detail: text("detail"),

@@ -1,8 +1,8 @@
 import type { HubQueues, LedgerRef } from "../../jobs/queues.ts";
 import { inTransaction, type HubDb } from "../db/client.ts";
-import type { DeliveryLedger } from "../webhooks/delivery-ledger.ts";
+import type { DeliveryLedger } from "../webhooks/delivery-ledger.store.ts";
 import { BREAKER_FAILURES } from "../webhooks/endpoint-breaker.ts";
-import type { FanoutQueries } from "../webhooks/fanout.ts";
+import type { FanoutQueries } from "../webhooks/fanout.store.ts";
 import { isTransientStorageError, NO_STORAGE_REPORTER, type StorageReporter } from "../db/storage-errors.ts";
 import type { DatabaseIdentity } from "./database-identity.ts";
 import { markDispatched, undispatchedEvents } from "./event-log.store.ts";

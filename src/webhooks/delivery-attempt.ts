@@ -5,9 +5,10 @@ import type { StoredEvent } from "../events/event-catalogue.ts";
 import { readEvent } from "../events/event-log.ts";
 import { serializeEvent, serializeTestEvent } from "./cloud-event.ts";
 import { DeliveryNetworkError, postPinned } from "./pinned-post.ts";
-import { DeliveryStatements, type DeliverySubscription } from "./delivery-statements.ts";
-import { isRetryable, retryAfterMs } from "./retry-policy.ts";
-import type { SubscriptionRow, SubscriptionService } from "./subscription-service.ts";
+import { DeliveryStore, type DeliverySubscription } from "./delivery.store.ts";
+import { attemptStatus, isSuccess, retryAfterMs } from "./retry-policy.ts";
+import type { SubscriptionService } from "./subscription-service.ts";
+import type { SubscriptionRow } from "./subscription.store.ts";
 import { resolveDeliverableUrl, type UrlPolicy } from "./url-safety.ts";
 
 export const MAX_RESPONSE_BYTES = 16 * 1024;
@@ -81,7 +82,7 @@ function seesLineage(subscription: DeliverySubscription): boolean {
 
 /** One delivery attempt: re-read, sign the exact bytes, POST to the pinned address, log it. */
 export class DeliveryAttempts {
-  private readonly statements: DeliveryStatements;
+  private readonly store: DeliveryStore;
 
   constructor(
     private readonly db: HubDb,
@@ -90,15 +91,15 @@ export class DeliveryAttempts {
     private readonly settings: DeliverySettings,
     private readonly now: () => Date = () => new Date(),
   ) {
-    this.statements = new DeliveryStatements(db);
+    this.store = new DeliveryStore(db);
   }
 
   /** Told of every finished attempt, with the time from the event to a 2xx (metrics). */
   onAttempt: ((status: "SUCCEEDED" | "FAILED" | "DEAD", eventToDeliveryMs: number | null) => void) | null = null;
 
-  /** One attempt of a test event (the ledger's deliveries go through prepare, start, send and complete). */
+  /** One attempt of a test event (the ledger's deliveries go through prepareAttempt, start, send and complete). */
   async attempt(ref: DeliveryRef, isLast: boolean): Promise<AttemptOutcome> {
-    const ready = this.prepare(ref);
+    const ready = this.prepareAttempt(ref);
     if (ready.kind === "skipped") return ready;
     // In transactions: a write that fails at COMMIT (a full disk) must throw, not pass unnoticed.
     const started = inTransaction(this.db, () => this.start(ready));
@@ -111,13 +112,13 @@ export class DeliveryAttempts {
    * ACTIVE, the event exists, and (entitlement is checked at every attempt, not only at fan-out)
    * the subscription, as its creating key now stands, receives it. Reads only.
    */
-  prepare(ref: DeliveryRef, messages?: MessageCache): ReadyAttempt | { kind: "skipped"; reason: string } {
-    const subscription = this.statements.subscription(ref.subscriptionId);
+  prepareAttempt(ref: DeliveryRef, messages?: MessageCache): ReadyAttempt | { kind: "skipped"; reason: string } {
+    const subscription = this.store.subscription(ref.subscriptionId);
     const skip = skipReason(subscription);
     if (skip) return { kind: "skipped", reason: skip };
     const message = this.message(ref, subscription!, messages);
     if (!message) return { kind: "skipped", reason: "event not found" };
-    if (message.sequence !== null && !this.statements.receives(ref.subscriptionId, message.sequence)) {
+    if (message.sequence !== null && !this.store.receives(ref.subscriptionId, message.sequence)) {
       return { kind: "skipped", reason: NOT_ENTITLED };
     }
     return { kind: "ready", subscription: subscription!, message };
@@ -132,13 +133,12 @@ export class DeliveryAttempts {
   /** Logs how an attempt ended and updates the subscription's health; says what happens next. */
   complete(started: StartedAttempt, outcome: SendOutcome, isLast: boolean): AttemptOutcome {
     const { subscription, message, rowId } = started;
-    const ok = outcome.status !== null && outcome.status >= 200 && outcome.status < 300;
-    const retryable = outcome.status === null ? !outcome.refused : isRetryable(outcome.status);
-    const status = ok ? "SUCCEEDED" : retryable && !isLast ? "FAILED" : "DEAD";
+    const status = attemptStatus(outcome, isLast);
+    const ok = status === "SUCCEEDED";
     this.finishAttempt(rowId, outcome, status);
     this.onAttempt?.(status, ok ? this.now().getTime() - Date.parse(message.time) : null);
     if (ok) {
-      this.statements.recordSuccess(subscription.id, this.now());
+      this.store.recordSuccess(subscription.id, this.now());
       return { kind: "succeeded" };
     }
     this.subscriptions.recordFailure(subscription.id, { gone: outcome.status === 410, ...this.settings });
@@ -174,11 +174,10 @@ export class DeliveryAttempts {
       const target = await resolveDeliverableUrl(subscription.url, this.policy);
       const headers = this.sign(subscription, message.id, message.body, started);
       const result = await postPinned(target, { headers, body: message.body, timeoutMs: this.settings.timeoutMs, maxResponseBytes: MAX_RESPONSE_BYTES });
-      const ok = result.status >= 200 && result.status < 300;
       return {
         status: result.status,
         latencyMs: Math.round(result.latencyMs),
-        error: ok ? null : `HTTP ${result.status}`,
+        error: isSuccess(result.status) ? null : `HTTP ${result.status}`,
         retryAfterMs: retryAfterMs(result.retryAfter, this.now().getTime()),
         refused: false,
       };
@@ -204,9 +203,9 @@ export class DeliveryAttempts {
    * Logs the start of an attempt. Attempts number on per (subscription, event), across retries
    * and replays; a PENDING row left by a test event or by a worker that died is reused.
    */
-  private startAttempt(ref: DeliveryRef, message: Message, last = this.statements.lastAttempt(ref.subscriptionId, message.id)): number {
+  private startAttempt(ref: DeliveryRef, message: Message, last = this.store.lastAttempt(ref.subscriptionId, message.id)): number {
     if (last?.status === "PENDING") return last.id;
-    return this.statements.insertAttempt({
+    return this.store.insertAttempt({
       subscriptionId: ref.subscriptionId,
       eventId: message.id,
       sequence: message.sequence,
@@ -217,7 +216,7 @@ export class DeliveryAttempts {
   }
 
   private finishAttempt(id: number, outcome: SendOutcome, status: "SUCCEEDED" | "FAILED" | "DEAD"): void {
-    this.statements.finishAttempt({
+    this.store.finishAttempt({
       id,
       status,
       responseStatus: outcome.status,

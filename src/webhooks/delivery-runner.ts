@@ -1,7 +1,7 @@
 import crypto from "node:crypto";
 import { inTransaction, type HubDb } from "../db/client.ts";
 import type { AttemptOutcome, DeliveryAttempts, MessageCache, SendOutcome, StartedAttempt } from "./delivery-attempt.ts";
-import type { DeliveryLedger, OwedRow } from "./delivery-ledger.ts";
+import type { DeliveryLedger, OwedRow } from "./delivery-ledger.store.ts";
 import { BREAKER_FAILURES, breakerState, type EndpointBreaker } from "./endpoint-breaker.ts";
 import { isLastAttempt, retryDelay } from "./retry-policy.ts";
 
@@ -90,7 +90,7 @@ export class DeliveryRunner {
         summary.claimed = rows.length;
         const planned = new Map<string, number>();
         for (const row of rows) {
-          const ready = this.attempts.prepare({ subscriptionId: row.subscriptionId, sequence: row.sequence }, messages);
+          const ready = this.attempts.prepareAttempt({ subscriptionId: row.subscriptionId, sequence: row.sequence }, messages);
           if (ready.kind === "skipped") {
             this.ledger.settle(row);
             summary.skipped++;

@@ -1,5 +1,5 @@
-import type { Statement } from "better-sqlite3";
 import type { HubDb } from "../db/client.ts";
+import { EndpointBreakerStore } from "./endpoint-breaker.store.ts";
 
 /**
  * The circuit breaker of each endpoint (subscription), kept in the database so every worker sees
@@ -40,33 +40,26 @@ export function parkFor(failures: number, settings: Pick<BreakerSettings, "baseM
 }
 
 export class EndpointBreaker {
-  readonly #takeProbe: Statement;
-  readonly #failures: Statement;
-  readonly #park: Statement;
+  readonly #store: EndpointBreakerStore;
 
   constructor(
     db: HubDb,
     private readonly settings: BreakerSettings,
   ) {
-    const sql = db.$client;
-    this.#takeProbe = sql.prepare(`
-      UPDATE webhook_subscriptions SET parked_until = @hold
-      WHERE id = @id AND failures_since_success >= ${BREAKER_FAILURES} AND (parked_until IS NULL OR parked_until <= @now)`);
-    this.#failures = sql.prepare("SELECT failures_since_success AS failures FROM webhook_subscriptions WHERE id = ?");
-    this.#park = sql.prepare("UPDATE webhook_subscriptions SET parked_until = @until WHERE id = @id");
+    this.#store = new EndpointBreakerStore(db, BREAKER_FAILURES);
   }
 
   /** Takes the one probe of a PROBING endpoint; false when another worker took it first. */
   takeProbe(subscriptionId: string, now: number): boolean {
-    return this.#takeProbe.run({ id: subscriptionId, now, hold: now + this.settings.probeHoldMs }).changes === 1;
+    return this.#store.takeProbe(subscriptionId, now, now + this.settings.probeHoldMs);
   }
 
   /** After a failed attempt (counted already): parks the endpoint once it has failed often enough. Returns the park's end, or null. */
   afterFailure(subscriptionId: string, now: number): number | null {
-    const row = this.#failures.get(subscriptionId) as { failures: number } | undefined;
-    if (!row || row.failures < BREAKER_FAILURES) return null;
-    const until = now + parkFor(row.failures, this.settings);
-    this.#park.run({ id: subscriptionId, until });
+    const failures = this.#store.failures(subscriptionId);
+    if (failures === undefined || failures < BREAKER_FAILURES) return null;
+    const until = now + parkFor(failures, this.settings);
+    this.#store.park(subscriptionId, until);
     return until;
   }
 }

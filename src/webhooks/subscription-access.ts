@@ -1,9 +1,5 @@
-import { and, eq } from "drizzle-orm";
-import type { HubDb } from "../db/client.ts";
-import { apiKeys, webhookSubscriptions } from "../db/schema.ts";
 import type { Principal, Scope } from "../partners/roles.ts";
-
-type SubscriptionRow = typeof webhookSubscriptions.$inferSelect;
+import type { SubscriptionRow, SubscriptionStore } from "./subscription.store.ts";
 
 /**
  * Which of its partner's subscriptions a key may see and manage. A subscription receives what the
@@ -25,17 +21,11 @@ export const KEY_REVOKED_REASON = "the key that created it was revoked: resume i
  * whose creating key was revoked reads DISABLED (it receives nothing: event-visibility.ts) until a
  * current key resumes it.
  */
-export function usableSubscriptions(db: HubDb, principal: Principal, id?: string): SubscriptionRow[] {
+export function usableSubscriptions(store: SubscriptionStore, principal: Principal, id?: string): SubscriptionRow[] {
   const partnerId = principal.partnerId;
   if (!partnerId) return [];
-  const partner = eq(webhookSubscriptions.partnerId, partnerId);
-  return db
-    .select({ subscription: webhookSubscriptions, creatorScopes: apiKeys.scopes, creatorRevokedAt: apiKeys.revokedAt })
-    .from(webhookSubscriptions)
-    .innerJoin(apiKeys, eq(apiKeys.id, webhookSubscriptions.keyId))
-    .where(id === undefined ? partner : and(partner, eq(webhookSubscriptions.id, id)))
-    .orderBy(webhookSubscriptions.createdAt, webhookSubscriptions.id)
-    .all()
+  return store
+    .withCreators(partnerId, id)
     .filter((row) => mayUseSubscription(principal, row.subscription, row.creatorScopes))
     .map((row) =>
       row.creatorRevokedAt && row.subscription.status === "ACTIVE" ? { ...row.subscription, status: "DISABLED", disabledReason: KEY_REVOKED_REASON } : row.subscription,

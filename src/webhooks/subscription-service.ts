@@ -1,15 +1,15 @@
 import crypto from "node:crypto";
-import { and, desc, eq, lt, sql } from "drizzle-orm";
-import { writeReturning, type HubDb } from "../db/client.ts";
-import { owedDeliveries, webhookDeliveries, webhookSubscriptions } from "../db/schema.ts";
+import type { HubDb } from "../db/client.ts";
+import type { SubscriptionStatus } from "../db/column-types.ts";
 import { HubError } from "../errors.ts";
 import { EVENT_TYPES, type EventType } from "../events/event-catalogue.ts";
 import type { Principal } from "../partners/roles.ts";
 import { generateWebhookSecret, type SecretBox } from "./secret-box.ts";
 import { usableSubscriptions } from "./subscription-access.ts";
+import { SubscriptionStore, type DeliveryRow, type SubscriptionRow } from "./subscription.store.ts";
 import { resolveDeliverableUrl, type UrlPolicy } from "./url-safety.ts";
 
-export type SubscriptionStatus = "ACTIVE" | "PAUSED" | "DISABLED";
+export type { SubscriptionStatus } from "../db/column-types.ts";
 export const MAX_SUBSCRIPTIONS_PER_PARTNER = 25;
 /** After a rotation the old secret keeps signing beside the new one this long. */
 export const ROTATION_OVERLAP_MS = 24 * 3600 * 1000;
@@ -23,15 +23,12 @@ export interface SubscriptionView {
   createdAt: string;
 }
 
-export type SubscriptionRow = typeof webhookSubscriptions.$inferSelect;
-export type DeliveryRow = typeof webhookDeliveries.$inferSelect;
-
 export function toSubscriptionView(row: SubscriptionRow): SubscriptionView {
   return {
     id: row.id,
     url: row.url,
     eventTypes: row.eventTypes.split(",") as EventType[],
-    status: row.status as SubscriptionStatus,
+    status: row.status,
     disabledReason: row.disabledReason,
     createdAt: row.createdAt,
   };
@@ -48,46 +45,41 @@ function requireEventTypes(types: readonly string[]): EventType[] {
 
 /** A partner's own webhook subscriptions: create, rotate, pause, resume, delete, read the log. */
 export class SubscriptionService {
+  private readonly store: SubscriptionStore;
+
   constructor(
-    private readonly db: HubDb,
+    db: HubDb,
     private readonly box: SecretBox,
     private readonly policy: UrlPolicy,
     private readonly now: () => Date = () => new Date(),
-  ) {}
+  ) {
+    this.store = new SubscriptionStore(db);
+  }
 
   async create(principal: Principal, url: string, eventTypes: readonly string[]): Promise<{ subscription: SubscriptionView; secret: string }> {
     const partnerId = requirePartner(principal);
     const types = requireEventTypes(eventTypes);
     const target = await resolveDeliverableUrl(url, this.policy);
-    const count = this.db
-      .select({ n: sql<number>`count(*)` })
-      .from(webhookSubscriptions)
-      .where(eq(webhookSubscriptions.partnerId, partnerId))
-      .get()!.n;
-    if (count >= MAX_SUBSCRIPTIONS_PER_PARTNER) {
+    if (this.store.countOfPartner(partnerId) >= MAX_SUBSCRIPTIONS_PER_PARTNER) {
       throw new HubError("BAD_USER_INPUT", `a partner may have at most ${MAX_SUBSCRIPTIONS_PER_PARTNER} subscriptions`);
     }
     const secret = generateWebhookSecret();
-    const insert = this.db
-      .insert(webhookSubscriptions)
-      .values({
-        id: `sub_${crypto.randomBytes(9).toString("base64url")}`,
-        partnerId,
-        keyId: principal.keyId,
-        url: target.url.toString(),
-        eventTypes: types.join(","),
-        secretSealed: this.box.seal(secret),
-        createdAt: this.now().toISOString(),
-      })
-      .returning();
-    const row = writeReturning(this.db, () => insert.get());
+    const row = this.store.insert({
+      id: `sub_${crypto.randomBytes(9).toString("base64url")}`,
+      partnerId,
+      keyId: principal.keyId,
+      url: target.url.toString(),
+      eventTypes: types.join(","),
+      secretSealed: this.box.seal(secret),
+      createdAt: this.now().toISOString(),
+    });
     return { subscription: toSubscriptionView(row), secret };
   }
 
   /** The subscriptions of the caller's partner that the caller may use (see subscription-access.ts). */
   list(principal: Principal): SubscriptionView[] {
     requirePartner(principal);
-    return usableSubscriptions(this.db, principal).map(toSubscriptionView);
+    return usableSubscriptions(this.store, principal).map(toSubscriptionView);
   }
 
   /**
@@ -95,7 +87,7 @@ export class SubscriptionService {
    * partner's, or one created by a key with scopes the caller lacks, reads as not found.
    */
   own(principal: Principal, id: string): SubscriptionRow {
-    const [row] = usableSubscriptions(this.db, principal, id);
+    const [row] = usableSubscriptions(this.store, principal, id);
     if (!row) throw new HubError("NOT_FOUND", `subscription ${id} does not exist`);
     return row;
   }
@@ -125,11 +117,7 @@ export class SubscriptionService {
 
   delete(principal: Principal, id: string): boolean {
     this.own(principal, id);
-    this.db.$client.transaction(() => {
-      this.db.delete(webhookDeliveries).where(eq(webhookDeliveries.subscriptionId, id)).run();
-      this.db.delete(owedDeliveries).where(eq(owedDeliveries.subscriptionId, id)).run();
-      this.db.delete(webhookSubscriptions).where(eq(webhookSubscriptions.id, id)).run();
-    })();
+    this.store.remove(id);
     return true;
   }
 
@@ -138,10 +126,12 @@ export class SubscriptionService {
     this.own(principal, id);
     if (!Number.isInteger(first) || first < 1 || first > 500) throw new HubError("BAD_USER_INPUT", "first must be from 1 to 500", { field: "first" });
     if (after && !/^\d{1,15}$/.test(after)) throw new HubError("BAD_USER_INPUT", "after must be a delivery id", { field: "after" });
-    const where = after
-      ? and(eq(webhookDeliveries.subscriptionId, id), lt(webhookDeliveries.id, Number(after)))
-      : eq(webhookDeliveries.subscriptionId, id);
-    return this.db.select().from(webhookDeliveries).where(where).orderBy(desc(webhookDeliveries.id)).limit(first).all();
+    return this.store.deliveryPage(id, first, after ? Number(after) : null);
+  }
+
+  /** The partner's first ACTIVE subscription, whoever created it: where the conformance probe goes. */
+  firstActiveOf(partnerId: string): SubscriptionRow | undefined {
+    return this.store.ofPartner(partnerId).find((subscription) => subscription.status === "ACTIVE");
   }
 
   /** Secrets that sign right now: the current one, and the previous one during a rotation's overlap. */
@@ -154,17 +144,12 @@ export class SubscriptionService {
   }
 
   update(id: string, values: Partial<SubscriptionRow>): SubscriptionRow {
-    return writeReturning(this.db, () => this.db.update(webhookSubscriptions).set(values).where(eq(webhookSubscriptions.id, id)).returning().get()!);
+    return this.store.update(id, values);
   }
 
   /** After a failed attempt: disable on 410, or after prolonged failure. */
   recordFailure(id: string, options: { gone: boolean; disableAfterMs: number; disableAfterFailures: number }): void {
-    const failed = this.db
-      .update(webhookSubscriptions)
-      .set({ failuresSinceSuccess: sql`${webhookSubscriptions.failuresSinceSuccess} + 1` })
-      .where(eq(webhookSubscriptions.id, id))
-      .returning();
-    const row = writeReturning(this.db, () => failed.get());
+    const row = this.store.countFailure(id);
     if (!row || row.status !== "ACTIVE") return;
     if (options.gone) {
       this.update(id, { status: "DISABLED", disabledReason: "the endpoint answered 410 Gone" });

@@ -1,9 +1,8 @@
-import { and, eq, inArray } from "drizzle-orm";
 import { requireCardNumber } from "../cards/card-rules.ts";
 import type { HubDb } from "../db/client.ts";
-import { watchedNumbers } from "../db/schema.ts";
 import { HubError } from "../errors.ts";
 import type { AuditLog } from "../partners/audit-log.ts";
+import { WatchlistStore } from "./watchlist.store.ts";
 
 export const MAX_WATCH_BATCH = 1000;
 
@@ -21,11 +20,15 @@ export interface Watcher {
  * events/event-visibility.ts. Every number is audited like a check.
  */
 export class Watchlist {
+  private readonly store: WatchlistStore;
+
   constructor(
-    private readonly db: HubDb,
+    db: HubDb,
     private readonly audit: AuditLog | null,
     private readonly now: () => Date = () => new Date(),
-  ) {}
+  ) {
+    this.store = new WatchlistStore(db);
+  }
 
   /** The distinct normalized numbers, each audited; refuses the whole call on any malformed one. */
   private numbersOf(watcher: Watcher, numbers: readonly string[], kind: "WATCH" | "UNWATCH"): string[] {
@@ -46,21 +49,13 @@ export class Watchlist {
   watch(watcher: Watcher, numbers: readonly string[]): number {
     const list = this.numbersOf(watcher, numbers, "WATCH");
     if (list.length === 0) return 0;
-    const createdAt = this.now().toISOString();
-    return this.db
-      .insert(watchedNumbers)
-      .values(list.map((number) => ({ partnerId: watcher.partnerId!, number, createdAt })))
-      .onConflictDoNothing()
-      .run().changes;
+    return this.store.add(watcher.partnerId!, list, this.now().toISOString());
   }
 
   /** Returns how many of the given numbers were on the list and were removed. */
   unwatch(watcher: Watcher, numbers: readonly string[]): number {
     const list = this.numbersOf(watcher, numbers, "UNWATCH");
     if (list.length === 0) return 0;
-    return this.db
-      .delete(watchedNumbers)
-      .where(and(eq(watchedNumbers.partnerId, watcher.partnerId!), inArray(watchedNumbers.number, list)))
-      .run().changes;
+    return this.store.remove(watcher.partnerId!, list);
   }
 }

@@ -1,14 +1,13 @@
 import crypto from "node:crypto";
 import type { HubQueues } from "../../jobs/queues.ts";
 import { laneOf } from "../events/lanes.ts";
-import type { HubDb } from "../db/client.ts";
-import { webhookDeliveries } from "../db/schema.ts";
+import { inTransaction, type HubDb } from "../db/client.ts";
 import { HubError } from "../errors.ts";
 import type { Principal } from "../partners/roles.ts";
-import type { FanoutQueries } from "./fanout.ts";
-import type { DeliveryLedger } from "./delivery-ledger.ts";
-import { inTransaction } from "../db/client.ts";
-import type { DeliveryRow, SubscriptionService } from "./subscription-service.ts";
+import type { FanoutQueries } from "./fanout.store.ts";
+import type { DeliveryLedger } from "./delivery-ledger.store.ts";
+import type { SubscriptionService } from "./subscription-service.ts";
+import { SubscriptionStore, type DeliveryRow } from "./subscription.store.ts";
 
 export const MAX_REPLAY = 100_000;
 const PAGE = 1000;
@@ -33,6 +32,9 @@ async function enqueue<T>(work: () => Promise<T>): Promise<T> {
  * take the bulk lane: the urgent one is for revocations and loss reports.
  */
 export class WebhookDispatch {
+  /** Where a test event's first attempt is logged (the partner reads it in the delivery log). */
+  private readonly log: SubscriptionStore;
+
   constructor(
     private readonly db: HubDb,
     private readonly subscriptions: SubscriptionService,
@@ -40,7 +42,9 @@ export class WebhookDispatch {
     private readonly ledger: DeliveryLedger,
     private readonly queues: () => HubQueues,
     private readonly now: () => Date = () => new Date(),
-  ) {}
+  ) {
+    this.log = new SubscriptionStore(db);
+  }
 
   /** Told when deliveries were written to the ledger (a replay), so the relay hands them over. */
   onOwed: (() => void) | null = null;
@@ -51,13 +55,7 @@ export class WebhookDispatch {
     const slots = await this.claim("test", subscription.partnerId, subscriptionId, TEST_EVENT_SPACING_MS, TEST_EVENTS_PER_PARTNER, "test events");
     const testEventId = `test_${crypto.randomBytes(9).toString("base64url")}`;
     const testTime = this.now().toISOString();
-    const row = inTransaction(this.db, () =>
-      this.db
-        .insert(webhookDeliveries)
-        .values({ subscriptionId, eventId: testEventId, sequence: null, eventTime: testTime, attempt: 1, status: "PENDING", createdAt: testTime })
-        .returning()
-        .get(),
-    );
+    const row = this.log.logTestAttempt(subscriptionId, testEventId, testTime);
     await enqueue(() =>
       this.queues().addDeliveries("bulk", [{ jobId: `dlv-${subscriptionId}-${testEventId}`, data: { subscriptionId, sequence: null, testEventId, testTime } }]),
     ).catch(async (error: unknown) => {

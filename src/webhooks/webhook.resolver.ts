@@ -4,7 +4,7 @@ import type { HubContext } from "../api/context.ts";
 import { EnumerationGuarded } from "../partners/enumeration.middleware.ts";
 import { RateLimited } from "../partners/rate-limit.middleware.ts";
 import { MAX_WATCH_BATCH, type Watcher } from "./watchlist.ts";
-import type { DeliveryRow } from "./subscription-service.ts";
+import type { DeliveryRow } from "./subscription.store.ts";
 import { CreatedWebhookSubscription, WebhookDelivery, WebhookSubscription } from "./webhook.types.ts";
 
 function watcherOf(ctx: HubContext): Watcher {

@@ -1,8 +1,14 @@
 import { Field, ID, Int, ObjectType, registerEnumType } from "type-graphql";
+import { DELIVERY_STATUSES, SUBSCRIPTION_STATUSES } from "../db/column-types.ts";
 import { EventTypeEnum } from "../events/event.types.ts";
 import { DateTimeScalar } from "../http/scalars.ts";
 
-export const SubscriptionStatusEnum = { ACTIVE: "ACTIVE", PAUSED: "PAUSED", DISABLED: "DISABLED" } as const;
+/** A GraphQL enum object ({ VALUE: "VALUE" }) from a column's list of values, in its order. */
+function enumOf<const T extends readonly string[]>(values: T): { [K in T[number]]: K } {
+  return Object.fromEntries(values.map((value) => [value, value])) as { [K in T[number]]: K };
+}
+
+export const SubscriptionStatusEnum = enumOf(SUBSCRIPTION_STATUSES);
 registerEnumType(SubscriptionStatusEnum, {
   name: "SubscriptionStatus",
   description: "Whether a subscription receives deliveries.",
@@ -13,7 +19,7 @@ registerEnumType(SubscriptionStatusEnum, {
   },
 });
 
-export const DeliveryStatusEnum = { PENDING: "PENDING", SUCCEEDED: "SUCCEEDED", FAILED: "FAILED", DEAD: "DEAD" } as const;
+export const DeliveryStatusEnum = enumOf(DELIVERY_STATUSES);
 registerEnumType(DeliveryStatusEnum, {
   name: "DeliveryStatus",
   description: "The outcome of one delivery attempt.",

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { retryDelay, RetryableDeliveryError } from "../../jobs/deliver-processor.ts";
+import { retryDelay, RetryableDeliveryError } from "../../src/webhooks/retry-policy.ts";
 import { TestClock, TestHub } from "../helpers/temp-hub.ts";
 import { TestReceiver } from "../helpers/receiver.ts";
 import { ALL_EVENTS_NO_LINEAGE, issue, subscribe, v2023, WATCHER } from "../helpers/webhook-fixtures.ts";

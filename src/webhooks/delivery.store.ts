@@ -1,13 +1,23 @@
 import type { Statement } from "better-sqlite3";
 import type { HubDb } from "../db/client.ts";
 import { subscriptionReceivesSql } from "../events/event-visibility.ts";
-import type { SubscriptionRow } from "./subscription-service.ts";
+import type { DeliveryStatus } from "../db/column-types.ts";
+import type { SubscriptionRow } from "./subscription.store.ts";
 
 /** A subscription with what its creating key allows, as one delivery attempt needs it. */
 export type DeliverySubscription = SubscriptionRow & { keyScopes: string | null; keyRevokedAt: string | null };
 
+/** How a test event's latest attempt stands (test-event-requests.ts judges it). */
+export interface TestAttemptRow {
+  status: DeliveryStatus;
+  sequence: number | null;
+  eventTime: string;
+}
+
 /** The delivery path's reads and writes, prepared once: every delivery runs each of them. */
-export class DeliveryStatements {
+export class DeliveryStore {
+  readonly #db: HubDb;
+  #latestTest: Statement | undefined;
   readonly #subscription: Statement;
   readonly #receives: Statement;
   readonly #lastAttempt: Statement;
@@ -16,6 +26,7 @@ export class DeliveryStatements {
   readonly #success: Statement;
 
   constructor(db: HubDb) {
+    this.#db = db;
     const sql = db.$client;
     this.#subscription = sql.prepare(`
       SELECT s.id, s.partner_id AS partnerId, s.key_id AS keyId, s.url, s.event_types AS eventTypes, s.status,
@@ -53,15 +64,23 @@ export class DeliveryStatements {
     return this.#receives.get({ subscription: subscriptionId, sequence }) !== undefined;
   }
 
-  lastAttempt(subscriptionId: string, eventId: string): { id: number; attempt: number; status: string } | undefined {
-    return this.#lastAttempt.get(subscriptionId, eventId) as { id: number; attempt: number; status: string } | undefined;
+  lastAttempt(subscriptionId: string, eventId: string): { id: number; attempt: number; status: DeliveryStatus } | undefined {
+    return this.#lastAttempt.get(subscriptionId, eventId) as { id: number; attempt: number; status: DeliveryStatus } | undefined;
+  }
+
+  /** The latest attempt logged for a test event (prepared on first use: only test events read it). */
+  latestTestAttempt(subscriptionId: string, testEventId: string): TestAttemptRow | undefined {
+    this.#latestTest ??= this.#db.$client.prepare(
+      "SELECT status, sequence, event_time AS eventTime FROM webhook_deliveries WHERE subscription_id = ? AND event_id = ? ORDER BY attempt DESC LIMIT 1",
+    );
+    return this.#latestTest.get(subscriptionId, testEventId) as TestAttemptRow | undefined;
   }
 
   insertAttempt(row: { subscriptionId: string; eventId: string; sequence: number | null; eventTime: string; attempt: number; createdAt: string }): number {
     return (this.#insertAttempt.get(row) as { id: number }).id;
   }
 
-  finishAttempt(row: { id: number; status: string; responseStatus: number | null; latencyMs: number | null; error: string | null; deliveredAt: string | null }): void {
+  finishAttempt(row: { id: number; status: Exclude<DeliveryStatus, "PENDING">; responseStatus: number | null; latencyMs: number | null; error: string | null; deliveredAt: string | null }): void {
     this.#finishAttempt.run(row);
   }
 
