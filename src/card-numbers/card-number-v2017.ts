@@ -6,7 +6,8 @@ import { findCountryByAlpha3, isExcludedNationality } from "./countries.ts";
 import { findProvinceByIndex } from "./provinces.ts";
 import type { CardNumberError, ParsedCardNumber } from "./card-number.ts";
 import { allDigits, allLetters, num } from "./card-number-chars.ts";
-import { isRealDate, todayKey } from "./card-number-dates.ts";
+import { isRealDate } from "../china-date.ts";
+import { todayKey } from "./card-number-dates.ts";
 import { result } from "./card-number-result.ts";
 
 /** For a 15-character [0-9A-Z] string: 3 letters followed by 12 digits. */

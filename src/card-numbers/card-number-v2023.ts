@@ -6,7 +6,8 @@ import { findCountryByNumericIndex, isExcludedNationality } from "./countries.ts
 import { findProvinceByIndex } from "./provinces.ts";
 import type { CardNumberError, ParsedCardNumber, Sex } from "./card-number.ts";
 import { allDigits, isDigitOrX, num } from "./card-number-chars.ts";
-import { MIN_BIRTH_KEY, isRealDate, todayKey } from "./card-number-dates.ts";
+import { isRealDate } from "../china-date.ts";
+import { MIN_BIRTH_KEY, todayKey } from "./card-number-dates.ts";
 import { result } from "./card-number-result.ts";
 
 // ---------------------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 import { HubError } from "../errors.ts";
 import { parseCardNumber, type ParsedCardNumber } from "../card-numbers/card-number.ts";
 import type { CardQueries } from "./card-queries.ts";
-import { checkResultOf, chinaToday, toCardView, type CardRecord, type CardView, type CheckResult } from "./card-state.ts";
+import { chinaToday } from "../china-date.ts";
+import { checkResultOf, toCardView, type CardRecord, type CardView, type CheckResult } from "./card-state.ts";
 import { requireIssueCount } from "./card-rules.ts";
 import type { AuditLog } from "../partners/audit-log.ts";
 

@@ -5,7 +5,8 @@ import type { RateLimits } from "../partners/rate-limits.ts";
 import type { Principal } from "../partners/roles.ts";
 import type { CardCheckView, CardLookup, Viewer } from "../cards/card-lookup.ts";
 import type { CardQueries } from "../cards/card-queries.ts";
-import { isCalendarDate, requireText } from "../cards/card-rules.ts";
+import { isCalendarDate } from "../china-date.ts";
+import { requireText } from "../cards/card-rules.ts";
 import { digestChineseName, digestEnglishName } from "../cards/name-digest.ts";
 
 export type VerificationResult = "MATCH" | "NO_MATCH" | "CARD_NOT_VALID" | "NOT_FOUND" | "MALFORMED";
