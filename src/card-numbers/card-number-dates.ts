@@ -5,8 +5,8 @@ import { chinaDateKey } from "../china-date.ts";
 export const MIN_BIRTH_KEY = 19000101;
 
 /** Today's date in China as YYYYMMDD (a number): birth dates after it are rejected. */
-export function todayKey(today: Date | undefined): number {
-  const ms = today === undefined ? Date.now() : today.getTime();
+export function todayKey(today: Date): number {
+  const ms = today.getTime();
   if (Number.isNaN(ms)) throw new RangeError("parseCardNumber: `today` is an invalid Date");
   return chinaDateKey(ms);
 }

@@ -55,9 +55,9 @@ export class CardLookup {
   /** A check whose caller writes its own audit record (verification). */
   checkUnaudited(input: string, issueCountInput: number | null | undefined, viewer: Viewer): CardCheckView {
     const issueCount = requireIssueCount(issueCountInput);
-    const parse = parseCardNumber(input);
-    const instances = parse.valid ? this.queries.instancesOf(parse.normalized!) : [];
     const now = this.now();
+    const parse = parseCardNumber(input, now);
+    const instances = parse.valid ? this.queries.instancesOf(parse.normalized!) : [];
     return buildCheck(parse, instances, issueCount, viewer, chinaToday(now), now.toISOString());
   }
 
@@ -69,10 +69,10 @@ export class CardLookup {
       });
     }
     this.audit?.requireRoom(inputs.length); // the batch is answered (and audited) whole, or refused
-    const parses = inputs.map((input) => parseCardNumber(input));
+    const now = this.now();
+    const parses = inputs.map((input) => parseCardNumber(input, now));
     const wanted = [...new Set(parses.filter((p) => p.valid).map((p) => p.normalized!))];
     const found = this.queries.instancesOfMany(wanted);
-    const now = this.now();
     const today = chinaToday(now);
     const checkedAt = now.toISOString();
     return parses.map((parse) => this.audited(buildCheck(parse, found.get(parse.normalized ?? "") ?? [], undefined, viewer, today, checkedAt), viewer));

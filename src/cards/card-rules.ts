@@ -8,8 +8,8 @@ const MAX_VALIDITY_YEARS = 10;
 const MAX_DAYS_AHEAD = 90;
 export const MAX_ISSUE_COUNT = 99;
 
-/** Parses a number that must be a well-formed FPR number, or throws INVALID_CARD_NUMBER. */
-export function requireCardNumber(input: string, field = "number", now?: Date): ParsedCardNumber & { normalized: string } {
+/** Parses a number that must be a well-formed FPR number (birth dates checked against `now`), or throws INVALID_CARD_NUMBER. */
+export function requireCardNumber(input: string, field: string, now: Date): ParsedCardNumber & { normalized: string } {
   const parsed = parseCardNumber(input, now);
   if (!parsed.valid || parsed.normalized === null) {
     const first = parsed.errors[0];

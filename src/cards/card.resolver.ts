@@ -24,8 +24,8 @@ function view(ctx: HubContext, card: CardRecord): Card {
 export class CardResolver {
   @Authorized()
   @Query(() => ParsedCardNumber, { description: "Takes a number apart and says what is wrong with it. Any key." })
-  parseCardNumber(@Arg("number", () => String, { description: "The number as typed." }) number: string): ParsedCardNumber {
-    return parseCardNumber(number);
+  parseCardNumber(@Ctx() ctx: HubContext, @Arg("number", () => String, { description: "The number as typed." }) number: string): ParsedCardNumber {
+    return parseCardNumber(number, ctx.services.register.now());
   }
 
   @Authorized()
