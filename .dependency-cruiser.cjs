@@ -67,7 +67,14 @@ module.exports = {
       comment: "card-numbers/ is pure: no database, no Redis, no config, no other domain (today's date is passed in).",
       severity: "error",
       from: { path: "^src/card-numbers/" },
-      to: { path: "^src/", pathNot: "^src/card-numbers/|^src/china-date\\.ts$|^src/http/scalars\\.ts$|^src/errors\\.ts$" },
+      to: { path: "^src/", pathNot: "^src/card-numbers/|^src/china-date\\.ts$|^src/http/scalars\\.ts$|^src/errors\\.ts$|^src/api/context\\.ts$" },
+    },
+    {
+      name: "card-numbers-graphql-at-the-edge",
+      comment: "In card-numbers/, only the GraphQL surface (*.types, *.enums, *.resolver) touches type-graphql, graphql and the request context.",
+      severity: "error",
+      from: { path: "^src/card-numbers/", pathNot: "\\.(types|enums|resolver)\\.ts$" },
+      to: { path: "node_modules/(type-graphql|graphql)/|^src/http/scalars\\.ts$|^src/api/" },
     },
     ...domainRules(),
     {

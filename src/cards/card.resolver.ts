@@ -5,12 +5,11 @@ import type { HubContext } from "../api/context.ts";
 import { hasScope } from "../partners/roles.ts";
 import { issueCard } from "./card-issuing.ts";
 import { MAX_BATCH_CHECKS, type Viewer } from "./card-lookup.ts";
-import { parseCardNumber } from "../card-numbers/card-number.ts";
 import { reportCardLost, revokeCard, setHolderStatus } from "./card-register.ts";
 import { toCardView, type CardRecord } from "./card-state.ts";
 import { HolderStatusEnum } from "./card.enums.ts";
 import { IssueCardInput } from "./card.inputs.ts";
-import { Card, CardCheck, ParsedCardNumber } from "./card.types.ts";
+import { Card, CardCheck } from "./card.types.ts";
 
 function viewerOf(ctx: HubContext): Viewer {
   return { canReadLineage: hasScope(ctx.principal, "LINEAGE_READ"), keyId: ctx.principal?.keyId, partnerId: ctx.principal?.partnerId };
@@ -22,12 +21,6 @@ function view(ctx: HubContext, card: CardRecord): Card {
 
 @Resolver()
 export class CardResolver {
-  @Authorized()
-  @Query(() => ParsedCardNumber, { description: "Takes a number apart and says what is wrong with it. Any key." })
-  parseCardNumber(@Ctx() ctx: HubContext, @Arg("number", () => String, { description: "The number as typed." }) number: string): ParsedCardNumber {
-    return parseCardNumber(number, ctx.services.register.now());
-  }
-
   @Authorized()
   @UseMiddleware(RateLimited("check"), EnumerationGuarded("CHECK", (args) => [args.number]))
   @Query(() => CardCheck, { description: "The status of one card: the instance asked for, else the latest." })
