@@ -5,15 +5,9 @@ import { chinaToday } from "../china-date.ts";
 import { checkResultOf, toCardView, type CardRecord, type CardView, type CheckResult } from "./card-state.ts";
 import { requireIssueCount } from "./card-rules.ts";
 import type { AuditLog } from "../partners/audit-log.ts";
+import type { Viewer } from "../partners/roles.ts";
 
 export const MAX_BATCH_CHECKS = 1000;
-
-/** Who is asking: decides what of a card the answer may show, and whom the audit names. */
-export interface Viewer {
-  canReadLineage: boolean;
-  keyId?: string | null;
-  partnerId?: string | null;
-}
 
 export interface CardCheckView {
   input: string;

@@ -2,21 +2,17 @@ import { Arg, Authorized, Ctx, Int, Mutation, Query, Resolver, UseMiddleware } f
 import { EnumerationGuarded } from "../partners/enumeration.middleware.ts";
 import { RateLimited } from "../partners/rate-limit.middleware.ts";
 import type { HubContext } from "../api/context.ts";
-import { hasScope } from "../partners/roles.ts";
+import { viewerOf } from "../partners/roles.ts";
 import { issueCard } from "./card-issuing.ts";
-import { MAX_BATCH_CHECKS, type Viewer } from "./card-lookup.ts";
+import { MAX_BATCH_CHECKS } from "./card-lookup.ts";
 import { reportCardLost, revokeCard, setHolderStatus } from "./card-register.ts";
 import { toCardView, type CardRecord } from "./card-state.ts";
 import { HolderStatusEnum } from "./card.enums.ts";
 import { IssueCardInput } from "./card.inputs.ts";
 import { Card, CardCheck } from "./card.types.ts";
 
-function viewerOf(ctx: HubContext): Viewer {
-  return { canReadLineage: hasScope(ctx.principal, "LINEAGE_READ"), keyId: ctx.principal?.keyId, partnerId: ctx.principal?.partnerId };
-}
-
 function view(ctx: HubContext, card: CardRecord): Card {
-  return toCardView(card, ctx.services.register.today(), viewerOf(ctx).canReadLineage);
+  return toCardView(card, ctx.services.register.today(), viewerOf(ctx.principal).canReadLineage);
 }
 
 @Resolver()
@@ -30,7 +26,7 @@ export class CardResolver {
     @Arg("issueCount", () => Int, { nullable: true, description: "The instance read from the chip, if known." })
     issueCount?: number | null,
   ): CardCheck {
-    return ctx.services.lookup.checkCard(number, issueCount, viewerOf(ctx));
+    return ctx.services.lookup.checkCard(number, issueCount, viewerOf(ctx.principal));
   }
 
   @Authorized()
@@ -44,7 +40,7 @@ export class CardResolver {
     @Ctx() ctx: HubContext,
     @Arg("numbers", () => [String], { description: "The numbers as typed." }) numbers: string[],
   ): CardCheck[] {
-    return ctx.services.lookup.checkCards(numbers, viewerOf(ctx));
+    return ctx.services.lookup.checkCards(numbers, viewerOf(ctx.principal));
   }
 
   @Authorized()

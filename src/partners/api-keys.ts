@@ -6,7 +6,7 @@ import { apiKeys, partners } from "../db/schema.ts";
 import type { StorageReporter } from "../db/storage-errors.ts";
 import { HubError } from "../errors.ts";
 import { KeyUseLog } from "./key-use.ts";
-import { ROLE_SCOPES, ROLES, SCOPES, type Principal, type Role, type Scope } from "./roles.ts";
+import { formatScopes, parseScopes, ROLE_SCOPES, ROLES, SCOPES, type Principal, type Role, type Scope } from "./roles.ts";
 
 export interface ApiKeyView {
   id: string;
@@ -39,7 +39,7 @@ type AuthRow = Pick<KeyRow, "id" | "partnerId" | "role" | "scopes" | "lastUsedAt
 
 function toView(row: KeyRow, pendingUse: string | undefined): ApiKeyView {
   const lastUsedAt = pendingUse && (!row.lastUsedAt || pendingUse > row.lastUsedAt) ? pendingUse : row.lastUsedAt;
-  return { ...row, lastUsedAt, role: row.role as Role, scopes: row.scopes ? (row.scopes.split(",") as Scope[]) : [] };
+  return { ...row, lastUsedAt, role: row.role as Role, scopes: parseScopes(row.scopes) };
 }
 
 /**
@@ -124,7 +124,7 @@ export class ApiKeyService {
         id: `key_${crypto.randomBytes(9).toString("base64url")}`,
         partnerId,
         role: input.role,
-        scopes: scopes.join(","),
+        scopes: formatScopes(scopes),
         prefix: secret.slice(0, PREFIX_LENGTH),
         secretDigest: digestSecret(secret),
         createdAt: this.now().toISOString(),
@@ -158,7 +158,7 @@ export class ApiKeyService {
     return {
       keyId: row.id,
       role: row.role as Role,
-      scopes: new Set(row.scopes ? (row.scopes.split(",") as Scope[]) : []),
+      scopes: new Set(parseScopes(row.scopes)),
       partnerId: row.partnerId,
     };
   }

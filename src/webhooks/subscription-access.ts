@@ -1,7 +1,7 @@
 import { and, eq } from "drizzle-orm";
 import type { HubDb } from "../db/client.ts";
 import { apiKeys, webhookSubscriptions } from "../db/schema.ts";
-import type { Principal, Scope } from "../partners/roles.ts";
+import { parseScopes, type Principal } from "../partners/roles.ts";
 
 type SubscriptionRow = typeof webhookSubscriptions.$inferSelect;
 
@@ -14,7 +14,7 @@ type SubscriptionRow = typeof webhookSubscriptions.$inferSelect;
  */
 export function mayUseSubscription(principal: Principal, subscription: { partnerId: string }, creatorScopes: string): boolean {
   if (!principal.partnerId || subscription.partnerId !== principal.partnerId) return false;
-  return creatorScopes.split(",").every((scope) => scope === "" || principal.scopes.has(scope as Scope));
+  return parseScopes(creatorScopes).every((scope) => principal.scopes.has(scope));
 }
 
 /** Why a subscription whose creating key was revoked receives nothing, as its owner reads it. */
