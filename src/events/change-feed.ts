@@ -1,7 +1,7 @@
 import type { HubDb } from "../db/client.ts";
 import { HubError } from "../errors.ts";
 import { eventVisibleSql } from "./event-visibility.ts";
-import { EVENT_TYPES, LINEAGE_DATA_FIELDS, type EventType, type StoredEvent } from "./event-catalogue.ts";
+import { EVENT_TYPES, visibleEventData, type EventType, type StoredEvent } from "./event-catalogue.ts";
 
 export const MAX_PAGE_SIZE = 1000;
 
@@ -49,8 +49,6 @@ export function toStoredEvent(row: EventRow): StoredEvent {
 }
 
 export function toEventView(event: StoredEvent, canReadLineage: boolean): EventView {
-  const data: Record<string, unknown> = { ...event.data };
-  if (!canReadLineage) for (const field of LINEAGE_DATA_FIELDS) delete data[field];
   return {
     id: eventId(event.sequence),
     sequence: event.sequence,
@@ -58,7 +56,7 @@ export function toEventView(event: StoredEvent, canReadLineage: boolean): EventV
     occurredAt: event.occurredAt,
     cardNumber: event.cardNumber,
     issueCount: event.issueCount,
-    data,
+    data: visibleEventData(event.data, canReadLineage),
   };
 }
 
