@@ -2,13 +2,13 @@
 // point down. `npm test` runs this check (npm run lint:deps); a broken rule fails the build.
 //
 // Order, lowest first:
-//   kernel (src/*.ts, db/, redis/, http/)
+//   kernel (src/*.ts, config/, db/, redis/, http/)
 //   < card-numbers < partners < events < cards < verification | webhooks | imports < coverage < demo | dashboard
 //   < app < api | jobs < cli
 // From above, a domain may import only jobs/queues.ts (the producer contract) and the type of the
 // request context (api/context.ts).
 
-const KERNEL = "^src/(?!cli\\.ts$)[^/]+\\.ts$|^src/(db|redis|http)/";
+const KERNEL = "^src/(?!cli\\.ts$)[^/]+\\.ts$|^src/(config|db|redis|http)/";
 const DOMAINS = ["card-numbers", "partners", "events", "cards", "verification|webhooks|imports", "coverage", "demo|dashboard"];
 const COMPOSITION = "^src/(app|api|cli)/|^src/cli\\.ts$|^jobs/";
 /** What a domain may take from above it. */
@@ -57,7 +57,7 @@ module.exports = {
     },
     {
       name: "kernel-imports-no-domain",
-      comment: "The kernel (root files, db/, redis/, http/) is imported by every domain and imports none.",
+      comment: "The kernel (root files, config/, db/, redis/, http/) is imported by every domain and imports none.",
       severity: "error",
       from: { path: KERNEL },
       to: { path: `${folder("card-numbers|partners|events|cards|verification|webhooks|imports|coverage|demo|dashboard")}|${COMPOSITION}` },
@@ -67,7 +67,14 @@ module.exports = {
       comment: "card-numbers/ is pure: no database, no Redis, no config, no other domain (today's date is passed in).",
       severity: "error",
       from: { path: "^src/card-numbers/" },
-      to: { path: "^src/", pathNot: "^src/card-numbers/|^src/china-date\\.ts$|^src/http/scalars\\.ts$|^src/errors\\.ts$" },
+      to: { path: "^src/", pathNot: "^src/card-numbers/|^src/china-date\\.ts$|^src/http/scalars\\.ts$|^src/errors\\.ts$|^src/api/context\\.ts$" },
+    },
+    {
+      name: "card-numbers-graphql-at-the-edge",
+      comment: "In card-numbers/, only the GraphQL surface (*.types, *.enums, *.resolver) touches type-graphql, graphql and the request context.",
+      severity: "error",
+      from: { path: "^src/card-numbers/", pathNot: "\\.(types|enums|resolver)\\.ts$" },
+      to: { path: "node_modules/(type-graphql|graphql)/|^src/http/scalars\\.ts$|^src/api/" },
     },
     ...domainRules(),
     {

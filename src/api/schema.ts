@@ -1,6 +1,7 @@
 import "reflect-metadata";
 import type { GraphQLSchema } from "graphql";
 import { buildSchemaSync, type AuthChecker } from "type-graphql";
+import { CardNumberResolver } from "../card-numbers/card-number.resolver.ts";
 import { CardResolver } from "../cards/card.resolver.ts";
 import { CoverageResolver } from "../coverage/coverage.resolver.ts";
 import { VerificationResolver } from "../verification/verification.resolver.ts";
@@ -16,7 +17,7 @@ const authChecker: AuthChecker<HubContext> = ({ context, info }) => {
   return true;
 };
 
-export const RESOLVERS = [CardResolver, VerificationResolver, ChangesResolver, PartnerResolver, WebhookResolver, CoverageResolver] as const;
+export const RESOLVERS = [CardNumberResolver, CardResolver, VerificationResolver, ChangesResolver, PartnerResolver, WebhookResolver, CoverageResolver] as const;
 
 let cached: GraphQLSchema | undefined;
 

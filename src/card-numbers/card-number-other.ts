@@ -3,9 +3,8 @@
  * (citizen IDs, residence permits, passports, credit codes): each gets a NOT_FOREIGNER_NUMBER or
  * WRONG_LENGTH error that says what the value looks like instead.
  */
-import type { ParsedCardNumber } from "./card-number.ts";
 import { allDigits, allLetters, isDigitOrX, num } from "./card-number-chars.ts";
-import { fail } from "./card-number-result.ts";
+import { fail, type ParsedCardNumber } from "./card-number-result.ts";
 
 const CARD_LENGTHS = "Foreign Permanent Resident card numbers have 15 characters (2017 card) or 18 (2023 card)";
 

@@ -1,7 +1,45 @@
-/** Builders of ParsedCardNumber values, shared by the parsers. */
+/**
+ * What parsing a card number gives, and the builders the parsers share. A leaf: the parsers and
+ * card-number.ts import it, it imports none of them.
+ */
 import type { Country } from "./countries.ts";
 import type { Province } from "./provinces.ts";
-import type { CardNumberError, CardNumberErrorCode, CardVersion, ParsedCardNumber, Sex } from "./card-number.ts";
+
+export type CardVersion = "V2017" | "V2023";
+export type Sex = "MALE" | "FEMALE";
+export type CardNumberErrorCode =
+  | "EMPTY"
+  | "BAD_CHARACTERS"
+  | "WRONG_LENGTH"
+  | "NOT_FOREIGNER_NUMBER"
+  | "UNKNOWN_PROVINCE"
+  | "UNKNOWN_NATIONALITY"
+  | "BAD_BIRTH_DATE"
+  | "BAD_CHECK_DIGIT";
+
+export interface CardNumberError {
+  code: CardNumberErrorCode;
+  message: string;
+}
+
+export interface ParsedCardNumber {
+  /** Exactly what was given. */
+  input: string;
+  /** Normalized form (see normalizeCardNumber); null only when EMPTY. */
+  normalized: string | null;
+  /** errors.length === 0 */
+  valid: boolean;
+  /** Set when the shape is V2017 or V2023, even if other checks fail. */
+  version: CardVersion | null;
+  /** Each decoded part is set only when it passed its own check. */
+  nationality: Country | null;
+  province: Province | null;
+  /** YYYY-MM-DD */
+  birthDate: string | null;
+  /** V2023 only, informational: parity of digit 17 (odd male, even female), unconfirmed for FPR cards. */
+  sex: Sex | null;
+  errors: CardNumberError[];
+}
 
 export function result(
   input: string,

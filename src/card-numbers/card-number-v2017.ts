@@ -4,10 +4,10 @@
  */
 import { findCountryByAlpha3, isExcludedNationality } from "./countries.ts";
 import { findProvinceByIndex } from "./provinces.ts";
-import type { CardNumberError, ParsedCardNumber } from "./card-number.ts";
 import { allDigits, allLetters, num } from "./card-number-chars.ts";
-import { isRealDate, todayKey } from "./card-number-dates.ts";
-import { result } from "./card-number-result.ts";
+import { isRealDate } from "../china-date.ts";
+import { todayKey } from "./card-number-dates.ts";
+import { result, type CardNumberError, type ParsedCardNumber } from "./card-number-result.ts";
 
 /** For a 15-character [0-9A-Z] string: 3 letters followed by 12 digits. */
 export function isV2017Shape(s: string): boolean {
@@ -18,7 +18,7 @@ export function isV2017Shape(s: string): boolean {
  * Caller guarantees isV2017Shape(s). Reports every failing part, fills in every part that passed.
  * The checks stay inline on purpose, as in parseV2023 (V8's inlining budget).
  */
-export function parseV2017(input: string, s: string, today: Date | undefined): ParsedCardNumber {
+export function parseV2017(input: string, s: string, today: Date): ParsedCardNumber {
   let errors: CardNumberError[] | null = null;
 
   const a3 = s.slice(0, 3);

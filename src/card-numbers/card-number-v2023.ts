@@ -4,10 +4,10 @@
  */
 import { findCountryByNumericIndex, isExcludedNationality } from "./countries.ts";
 import { findProvinceByIndex } from "./provinces.ts";
-import type { CardNumberError, ParsedCardNumber, Sex } from "./card-number.ts";
 import { allDigits, isDigitOrX, num } from "./card-number-chars.ts";
-import { MIN_BIRTH_KEY, isRealDate, todayKey } from "./card-number-dates.ts";
-import { result } from "./card-number-result.ts";
+import { isRealDate } from "../china-date.ts";
+import { MIN_BIRTH_KEY, todayKey } from "./card-number-dates.ts";
+import { result, type CardNumberError, type ParsedCardNumber, type Sex } from "./card-number-result.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Check character (ISO 7064 MOD 11-2, as GB 11643 citizen ID numbers)
@@ -45,7 +45,7 @@ export function isV2023Shape(s: string): boolean {
  * caller, V8's inlining budget runs out before the helpers it calls (num, isRealDate, result…) and
  * parsing measured 5–10% slower.
  */
-export function parseV2023(input: string, s: string, today: Date | undefined): ParsedCardNumber {
+export function parseV2023(input: string, s: string, today: Date): ParsedCardNumber {
   let errors: CardNumberError[] | null = null;
 
   const province = findProvinceByIndex(num(s, 1, 3));

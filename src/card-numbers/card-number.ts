@@ -11,61 +11,27 @@
  *
  * This file is the public surface; the steps live beside it: card-number-normalize.ts,
  * card-number-v2023.ts, card-number-v2017.ts, card-number-other.ts (values that are not card
- * numbers), and the shared card-number-chars.ts, card-number-dates.ts, card-number-result.ts.
+ * numbers), and the shared card-number-chars.ts, card-number-dates.ts and card-number-result.ts
+ * (the result types and builders, a leaf every step imports).
  */
-import type { Country } from "./countries.ts";
-import type { Province } from "./provinces.ts";
 import { indexOfNonCardChar } from "./card-number-chars.ts";
 import { normalizeCardNumber } from "./card-number-normalize.ts";
 import { classifyOther15, classifyOther18, classifyOtherLength } from "./card-number-other.ts";
-import { fail } from "./card-number-result.ts";
+import { fail, type ParsedCardNumber } from "./card-number-result.ts";
 import { isV2017Shape, parseV2017 } from "./card-number-v2017.ts";
 import { isV2023Shape, parseV2023 } from "./card-number-v2023.ts";
 
 export { normalizeCardNumber } from "./card-number-normalize.ts";
 export { computeV2023CheckCharacter } from "./card-number-v2023.ts";
 
-export type CardVersion = "V2017" | "V2023";
-export type Sex = "MALE" | "FEMALE";
-export type CardNumberErrorCode =
-  | "EMPTY"
-  | "BAD_CHARACTERS"
-  | "WRONG_LENGTH"
-  | "NOT_FOREIGNER_NUMBER"
-  | "UNKNOWN_PROVINCE"
-  | "UNKNOWN_NATIONALITY"
-  | "BAD_BIRTH_DATE"
-  | "BAD_CHECK_DIGIT";
-
-export interface CardNumberError {
-  code: CardNumberErrorCode;
-  message: string;
-}
-
-export interface ParsedCardNumber {
-  /** Exactly what was given. */
-  input: string;
-  /** Normalized form (see normalizeCardNumber); null only when EMPTY. */
-  normalized: string | null;
-  /** errors.length === 0 */
-  valid: boolean;
-  /** Set when the shape is V2017 or V2023, even if other checks fail. */
-  version: CardVersion | null;
-  /** Each decoded part is set only when it passed its own check. */
-  nationality: Country | null;
-  province: Province | null;
-  /** YYYY-MM-DD */
-  birthDate: string | null;
-  /** V2023 only, informational: parity of digit 17 (odd male, even female), unconfirmed for FPR cards. */
-  sex: Sex | null;
-  errors: CardNumberError[];
-}
+export type { CardNumberError, CardNumberErrorCode, CardVersion, ParsedCardNumber, Sex } from "./card-number-result.ts";
 
 /**
  * Normalizes and validates a card number. Never throws for any string input (only for an invalid
- * `today` Date). `today` defaults to now; birth dates after today's date in China are rejected.
+ * `today` Date). Birth dates after `today`'s date in China are rejected; the caller passes its
+ * clock's instant, as this folder reads no clock.
  */
-export function parseCardNumber(input: string, today?: Date): ParsedCardNumber {
+export function parseCardNumber(input: string, today: Date): ParsedCardNumber {
   const s = normalizeCardNumber(input);
   const len = s.length;
   if (len === 0) return fail(input, null, "EMPTY", "No card number was given.");

@@ -1,18 +1,13 @@
 import { HubError } from "../errors.ts";
 import { parseCardNumber, type ParsedCardNumber } from "../card-numbers/card-number.ts";
 import type { CardQueries } from "./card-queries.ts";
-import { checkResultOf, chinaToday, toCardView, type CardRecord, type CardView, type CheckResult } from "./card-state.ts";
+import { chinaToday } from "../china-date.ts";
+import { checkResultOf, toCardView, type CardRecord, type CardView, type CheckResult } from "./card-state.ts";
 import { requireIssueCount } from "./card-rules.ts";
 import type { AuditLog } from "../partners/audit-log.ts";
+import type { Viewer } from "../partners/roles.ts";
 
 export const MAX_BATCH_CHECKS = 1000;
-
-/** Who is asking: decides what of a card the answer may show, and whom the audit names. */
-export interface Viewer {
-  canReadLineage: boolean;
-  keyId?: string | null;
-  partnerId?: string | null;
-}
 
 export interface CardCheckView {
   input: string;
@@ -54,9 +49,9 @@ export class CardLookup {
   /** A check whose caller writes its own audit record (verification). */
   checkUnaudited(input: string, issueCountInput: number | null | undefined, viewer: Viewer): CardCheckView {
     const issueCount = requireIssueCount(issueCountInput);
-    const parse = parseCardNumber(input);
-    const instances = parse.valid ? this.queries.instancesOf(parse.normalized!) : [];
     const now = this.now();
+    const parse = parseCardNumber(input, now);
+    const instances = parse.valid ? this.queries.instancesOf(parse.normalized!) : [];
     return buildCheck(parse, instances, issueCount, viewer, chinaToday(now), now.toISOString());
   }
 
@@ -68,10 +63,10 @@ export class CardLookup {
       });
     }
     this.audit?.requireRoom(inputs.length); // the batch is answered (and audited) whole, or refused
-    const parses = inputs.map((input) => parseCardNumber(input));
+    const now = this.now();
+    const parses = inputs.map((input) => parseCardNumber(input, now));
     const wanted = [...new Set(parses.filter((p) => p.valid).map((p) => p.normalized!))];
     const found = this.queries.instancesOfMany(wanted);
-    const now = this.now();
     const today = chinaToday(now);
     const checkedAt = now.toISOString();
     return parses.map((parse) => this.audited(buildCheck(parse, found.get(parse.normalized ?? "") ?? [], undefined, viewer, today, checkedAt), viewer));

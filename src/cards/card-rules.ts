@@ -1,7 +1,6 @@
 import { HubError } from "../errors.ts";
 import { parseCardNumber, type CardVersion, type ParsedCardNumber } from "../card-numbers/card-number.ts";
-import { addDays, addYears } from "../china-date.ts";
-import { chinaToday } from "./card-state.ts";
+import { addDays, addYears, chinaToday, isCalendarDate } from "../china-date.ts";
 
 /** The first day V2023 cards were issued; V2017 cards were issued only before it. */
 export const V2023_LAUNCH = "2023-12-01";
@@ -9,8 +8,8 @@ const MAX_VALIDITY_YEARS = 10;
 const MAX_DAYS_AHEAD = 90;
 export const MAX_ISSUE_COUNT = 99;
 
-/** Parses a number that must be a well-formed FPR number, or throws INVALID_CARD_NUMBER. */
-export function requireCardNumber(input: string, field = "number", now?: Date): ParsedCardNumber & { normalized: string } {
+/** Parses a number that must be a well-formed FPR number (birth dates checked against `now`), or throws INVALID_CARD_NUMBER. */
+export function requireCardNumber(input: string, field: string, now: Date): ParsedCardNumber & { normalized: string } {
   const parsed = parseCardNumber(input, now);
   if (!parsed.valid || parsed.normalized === null) {
     const first = parsed.errors[0];
@@ -28,21 +27,6 @@ export function requireIssueCount(value: number | null | undefined, field = "iss
     throw new HubError("BAD_USER_INPUT", `${field} must be a whole number from 0 to ${MAX_ISSUE_COUNT}`, { field });
   }
   return value;
-}
-
-
-
-/** A real calendar date written YYYY-MM-DD. */
-const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-
-export function isCalendarDate(value: unknown): value is string {
-  if (typeof value !== "string" || !/^\d{4}-\d{2}-\d{2}$/.test(value)) return false;
-  const year = Number(value.slice(0, 4));
-  const month = Number(value.slice(5, 7));
-  const day = Number(value.slice(8, 10));
-  if (month < 1 || month > 12 || day < 1) return false;
-  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
-  return day <= (month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1]);
 }
 
 let aheadCache = { today: "", limit: "" };

@@ -1,4 +1,5 @@
 import type { CardVersion } from "../card-numbers/card-number.ts";
+import { chinaDayEnd, chinaDayStart } from "../china-date.ts";
 import type { CardState, HolderStatus } from "../db/column-types.ts";
 
 // The lists are kept beside the table definitions, which type the columns with them.
@@ -37,34 +38,9 @@ export interface CardView {
   currentNumber: string | null;
 }
 
-const CHINA_OFFSET_MS = 8 * 3600 * 1000;
-
-/** Validity dates on the card are dates in China (UTC+8), so "today" is China's date. */
-let todayCache = { minute: Number.NaN, date: "" };
-
-/** Today's date in China (UTC+8), YYYY-MM-DD. Dates change on minute boundaries: kept per minute. */
-export function chinaToday(now: Date): string {
-  const minute = Math.floor(now.getTime() / 60_000);
-  if (minute !== todayCache.minute) todayCache = { minute, date: new Date(now.getTime() + CHINA_OFFSET_MS).toISOString().slice(0, 10) };
-  return todayCache.date;
-}
-
 /** The instant a card stops being valid: midnight in China after its last valid day. */
 export function expiryInstant(validUntil: string): string {
-  const nextDay = new Date(`${validUntil}T00:00:00Z`).getTime() + 24 * 3600 * 1000;
-  return new Date(nextDay - CHINA_OFFSET_MS).toISOString();
-}
-
-const DAY_MS = 24 * 3600 * 1000;
-
-/**
- * The start (midnight in China) of the China day an instant falls on. Without LINEAGE_READ,
- * `stateChangedAt` is shown to the day: a switch supersedes the V2017 card at the instant the
- * V2023 card is issued, so exact instants would link the two numbers.
- */
-export function chinaDayStart(instant: string): string {
-  const t = Date.parse(instant);
-  return new Date(Math.floor((t + CHINA_OFFSET_MS) / DAY_MS) * DAY_MS - CHINA_OFFSET_MS).toISOString();
+  return chinaDayEnd(validUntil);
 }
 
 /** Expiry is derived at read time: a VALID card past its `validUntil` reads as EXPIRED. */
@@ -91,6 +67,8 @@ export function toCardView(card: CardRecord, today: string, canReadLineage: bool
     state,
     validFrom: card.validFrom,
     validUntil: card.validUntil,
+    // Without LINEAGE_READ, given to the day: a switch supersedes the V2017 card at the instant the
+    // V2023 card is issued, so exact instants would link the two numbers.
     stateChangedAt: canReadLineage ? stateChangedAt : chinaDayStart(stateChangedAt),
     holderStatus: card.holderStatus,
     previousNumber: canReadLineage ? card.previousNumber : null,

@@ -1,6 +1,6 @@
 import { Field, InputType, Int } from "type-graphql";
 import { DateScalar } from "../http/scalars.ts";
-import { SexEnum } from "./card.enums.ts";
+import { SexEnum } from "../card-numbers/card-number.enums.ts";
 
 @InputType({ description: "A card instance to issue. Names are kept only as keyed digests." })
 export class IssueCardInput {

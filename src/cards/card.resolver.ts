@@ -2,32 +2,21 @@ import { Arg, Authorized, Ctx, Int, Mutation, Query, Resolver, UseMiddleware } f
 import { EnumerationGuarded } from "../partners/enumeration.middleware.ts";
 import { RateLimited } from "../partners/rate-limit.middleware.ts";
 import type { HubContext } from "../api/context.ts";
-import { hasScope } from "../partners/roles.ts";
+import { viewerOf } from "../partners/roles.ts";
 import { issueCard } from "./card-issuing.ts";
-import { MAX_BATCH_CHECKS, type Viewer } from "./card-lookup.ts";
-import { parseCardNumber } from "../card-numbers/card-number.ts";
+import { MAX_BATCH_CHECKS } from "./card-lookup.ts";
 import { reportCardLost, revokeCard, setHolderStatus } from "./card-register.ts";
 import { toCardView, type CardRecord } from "./card-state.ts";
 import { HolderStatusEnum } from "./card.enums.ts";
 import { IssueCardInput } from "./card.inputs.ts";
-import { Card, CardCheck, ParsedCardNumber } from "./card.types.ts";
-
-function viewerOf(ctx: HubContext): Viewer {
-  return { canReadLineage: hasScope(ctx.principal, "LINEAGE_READ"), keyId: ctx.principal?.keyId, partnerId: ctx.principal?.partnerId };
-}
+import { Card, CardCheck } from "./card.types.ts";
 
 function view(ctx: HubContext, card: CardRecord): Card {
-  return toCardView(card, ctx.services.register.today(), viewerOf(ctx).canReadLineage);
+  return toCardView(card, ctx.services.register.today(), viewerOf(ctx.principal).canReadLineage);
 }
 
 @Resolver()
 export class CardResolver {
-  @Authorized()
-  @Query(() => ParsedCardNumber, { description: "Takes a number apart and says what is wrong with it. Any key." })
-  parseCardNumber(@Arg("number", () => String, { description: "The number as typed." }) number: string): ParsedCardNumber {
-    return parseCardNumber(number);
-  }
-
   @Authorized()
   @UseMiddleware(RateLimited("check"), EnumerationGuarded("CHECK", (args) => [args.number]))
   @Query(() => CardCheck, { description: "The status of one card: the instance asked for, else the latest." })
@@ -37,7 +26,7 @@ export class CardResolver {
     @Arg("issueCount", () => Int, { nullable: true, description: "The instance read from the chip, if known." })
     issueCount?: number | null,
   ): CardCheck {
-    return ctx.services.lookup.checkCard(number, issueCount, viewerOf(ctx));
+    return ctx.services.lookup.checkCard(number, issueCount, viewerOf(ctx.principal));
   }
 
   @Authorized()
@@ -51,7 +40,7 @@ export class CardResolver {
     @Ctx() ctx: HubContext,
     @Arg("numbers", () => [String], { description: "The numbers as typed." }) numbers: string[],
   ): CardCheck[] {
-    return ctx.services.lookup.checkCards(numbers, viewerOf(ctx));
+    return ctx.services.lookup.checkCards(numbers, viewerOf(ctx.principal));
   }
 
   @Authorized()

@@ -2,8 +2,9 @@ import { inTransaction, type HubDb } from "../db/client.ts";
 import { NO_STORAGE_REPORTER, storageTroubleOf, storageUnavailable, type StorageReporter } from "../db/storage-errors.ts";
 import type { EventData, EventType } from "../events/event-catalogue.ts";
 import type { Digester } from "../hub-secret.ts";
+import { chinaToday } from "../china-date.ts";
 import { CardQueries } from "./card-queries.ts";
-import { chinaToday, effectiveState, type CardRecord, type CardState } from "./card-state.ts";
+import { effectiveState, type CardRecord, type CardState } from "./card-state.ts";
 import { prepareRegisterStatements, type RegisterStatements } from "./register.store.ts";
 
 /** What the register's write paths share: the store, its prepared reads, the digest key, a clock. */

@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import { once } from "node:events";
 import type { Writable } from "node:stream";
-import { chinaToday } from "../cards/card-state.ts";
+import { chinaToday } from "../china-date.ts";
 import { HubError } from "../errors.ts";
 import { csvHeader, syntheticRecords, toCsvLine } from "../demo/synthetic-file.ts";
 

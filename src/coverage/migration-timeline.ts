@@ -1,5 +1,4 @@
-import { addDays } from "../china-date.ts";
-import { chinaToday } from "../cards/card-state.ts";
+import { addDays, chinaToday, weekStart } from "../china-date.ts";
 import type { HubDb } from "../db/client.ts";
 import type { FigureCache } from "./figure-cache.ts";
 import { MigrationTimelineStore, type TimelineCount } from "./migration-timeline.store.ts";
@@ -8,13 +7,6 @@ export interface MigrationPointView {
   periodStart: string;
   activeHolders: number;
   onV2023: number;
-}
-
-
-/** Monday of the week `date` falls in. */
-function weekStart(date: string): string {
-  const weekday = (new Date(`${date}T00:00:00Z`).getUTCDay() + 6) % 7;
-  return addDays(date, -weekday);
 }
 
 /**

@@ -3,7 +3,7 @@ import path from "node:path";
 import { sql } from "drizzle-orm";
 import { issueCard } from "../cards/card-issuing.ts";
 import { reportCardLost, revokeCard, setHolderStatus } from "../cards/card-register.ts";
-import { chinaToday } from "../cards/card-state.ts";
+import { chinaToday } from "../china-date.ts";
 import { syntheticRegister, type RegisterOperation } from "./synthetic-register.ts";
 import type { HubServices } from "../app/services.ts";
 import type { Industry } from "../partners/partner-service.ts";

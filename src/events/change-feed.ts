@@ -1,6 +1,6 @@
 import type { HubDb } from "../db/client.ts";
 import { HubError } from "../errors.ts";
-import { EVENT_TYPES, LINEAGE_DATA_FIELDS, type EventType, type StoredEvent } from "./event-catalogue.ts";
+import { EVENT_TYPES, visibleEventData, type EventType, type StoredEvent } from "./event-catalogue.ts";
 import { toStoredEvent } from "./event-log.ts";
 import { prepareFeedPage } from "./event-log.store.ts";
 
@@ -44,8 +44,6 @@ export function decodeCursor(cursor: string): number {
 }
 
 export function toEventView(event: StoredEvent, canReadLineage: boolean): EventView {
-  const data: Record<string, unknown> = { ...event.data };
-  if (!canReadLineage) for (const field of LINEAGE_DATA_FIELDS) delete data[field];
   return {
     id: eventId(event.sequence),
     sequence: event.sequence,
@@ -53,7 +51,7 @@ export function toEventView(event: StoredEvent, canReadLineage: boolean): EventV
     occurredAt: event.occurredAt,
     cardNumber: event.cardNumber,
     issueCount: event.issueCount,
-    data,
+    data: visibleEventData(event.data, canReadLineage),
   };
 }
 

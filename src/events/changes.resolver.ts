@@ -1,6 +1,6 @@
 import { Arg, Authorized, Ctx, Int, Query, Resolver } from "type-graphql";
 import type { HubContext } from "../api/context.ts";
-import { hasScope } from "../partners/roles.ts";
+import { hasScope, viewerOf } from "../partners/roles.ts";
 import { CardEventConnection, EventTypeEnum } from "./event.types.ts";
 
 @Resolver()
@@ -23,7 +23,7 @@ export class ChangesResolver {
     const reader = {
       seesAll: principal.role !== "PARTNER" || hasScope(principal, "EVENTS_ALL"),
       partnerId: principal.partnerId,
-      canReadLineage: hasScope(principal, "LINEAGE_READ"),
+      canReadLineage: viewerOf(principal).canReadLineage,
     };
     return ctx.services.feed.page(reader, { after, first, types });
   }

@@ -4,7 +4,14 @@ import type { EventType } from "../db/column-types.ts";
 export { EVENT_TYPES, type EventType } from "../db/column-types.ts";
 
 /** Fields of an event's `data` that reveal lineage: shown only to callers with LINEAGE_READ. */
-export const LINEAGE_DATA_FIELDS = ["previousNumber", "currentNumber"] as const;
+const LINEAGE_DATA_FIELDS = ["previousNumber", "currentNumber"] as const;
+
+/** A copy of an event's `data` as a reader sees it: without the lineage fields unless it may read them. */
+export function visibleEventData(data: StoredEvent["data"], canReadLineage: boolean): Record<string, unknown> {
+  const visible: Record<string, unknown> = { ...data };
+  if (!canReadLineage) for (const field of LINEAGE_DATA_FIELDS) delete visible[field];
+  return visible;
+}
 
 export interface EventData {
   cardNumber: string;

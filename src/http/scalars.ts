@@ -1,6 +1,6 @@
 import { GraphQLError, GraphQLScalarType, Kind } from "graphql";
 import { GraphQLJSON } from "graphql-scalars";
-import { isCalendarDate } from "../cards/card-rules.ts";
+import { isCalendarDate } from "../china-date.ts";
 
 function parseDate(value: unknown): string {
   if (!isCalendarDate(value)) {

@@ -4,7 +4,7 @@ import type { StorageReporter } from "../db/storage-errors.ts";
 import { HubError } from "../errors.ts";
 import { ApiKeyStore, type KeyRow } from "./api-keys.store.ts";
 import { KeyUseLog } from "./key-use.ts";
-import { ROLE_SCOPES, ROLES, SCOPES, type Principal, type Role, type Scope } from "./roles.ts";
+import { formatScopes, parseScopes, ROLE_SCOPES, ROLES, SCOPES, type Principal, type Role, type Scope } from "./roles.ts";
 
 export interface ApiKeyView {
   id: string;
@@ -34,7 +34,7 @@ function digestSecret(secret: string): string {
 
 function toView(row: KeyRow, pendingUse: string | undefined): ApiKeyView {
   const lastUsedAt = pendingUse && (!row.lastUsedAt || pendingUse > row.lastUsedAt) ? pendingUse : row.lastUsedAt;
-  return { ...row, lastUsedAt, scopes: row.scopes ? (row.scopes.split(",") as Scope[]) : [] };
+  return { ...row, lastUsedAt, scopes: parseScopes(row.scopes) };
 }
 
 /**
@@ -114,7 +114,7 @@ export class ApiKeyService {
       id: `key_${crypto.randomBytes(9).toString("base64url")}`,
       partnerId,
       role: input.role,
-      scopes: scopes.join(","),
+      scopes: formatScopes(scopes),
       prefix: secret.slice(0, PREFIX_LENGTH),
       secretDigest: digestSecret(secret),
       createdAt: this.now().toISOString(),
@@ -146,7 +146,7 @@ export class ApiKeyService {
     return {
       keyId: row.id,
       role: row.role,
-      scopes: new Set(row.scopes ? (row.scopes.split(",") as Scope[]) : []),
+      scopes: new Set(parseScopes(row.scopes)),
       partnerId: row.partnerId,
     };
   }

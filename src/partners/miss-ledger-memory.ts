@@ -1,4 +1,4 @@
-import type { MissRule, Reserved } from "./miss-ledger.ts";
+import type { MissRule, Reserved } from "./miss-rule.ts";
 
 interface Count {
   n: number;

@@ -1,25 +1,9 @@
 import crypto from "node:crypto";
 import type { Redis } from "ioredis";
 import { MemoryMissLedger } from "./miss-ledger-memory.ts";
+import type { MissRule, Reservation, Reserved } from "./miss-rule.ts";
 
-/** When repeated misses slow down (one attempt per `slowMs`) and then block (until the window ends). */
-export interface MissRule {
-  slowAfter: number;
-  slowMs: number;
-  blockAfter: number;
-  /** How long a count lives from its first reservation, and again from the reservation that reaches `blockAfter`. */
-  blockMs: number;
-}
-
-/** A reservation's outcome: the counts' generations, or why it was refused (`subject` is an index). */
-export type Reserved = { ok: true; gens: string[] } | { ok: false; reason: "BLOCKED" | "SLOW"; subject: number; retryMs: number };
-
-/** One attempt's reserved miss, to refund when the attempt turns out not to be a miss. */
-export interface Reservation {
-  counters: string[];
-  gens: string[];
-  store: "redis" | "memory";
-}
+export type { MissRule, Reservation, Reserved } from "./miss-rule.ts";
 
 /**
  * Reserves one miss on every counter at once, or refuses and reserves none. KEYS: the k counters

@@ -1,5 +1,5 @@
 import { Field, ID, ObjectType } from "type-graphql";
-import { Province } from "../cards/card.types.ts";
+import { Province } from "../card-numbers/card-number.types.ts";
 import { DateTimeScalar } from "../http/scalars.ts";
 import {
   AdaptationStateEnum,

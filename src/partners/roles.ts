@@ -34,3 +34,35 @@ export function guessingGroup(principal: Principal): string {
 export function hasScope(principal: Principal | null, scope: Scope): boolean {
   return principal?.scopes.has(scope) ?? false;
 }
+
+/**
+ * Scopes from their comma-separated form: as stored (api_keys.scopes, written by formatScopes) or
+ * as typed (`--scopes cards_check, lineage_read`): entries are trimmed and upper-cased, empty ones
+ * dropped. Names are not checked here: creating a key refuses unknown ones, naming them.
+ */
+export function parseScopes(text: string | null): Scope[] {
+  const scopes: Scope[] = [];
+  if (!text) return scopes;
+  for (const part of text.split(",")) {
+    const name = part.trim().toUpperCase();
+    if (name !== "") scopes.push(name as Scope);
+  }
+  return scopes;
+}
+
+/** The stored form of a key's scopes (api_keys.scopes), read back by parseScopes; "" for none. */
+export function formatScopes(scopes: readonly Scope[]): string {
+  return scopes.join(",");
+}
+
+/** Who is asking, as an answer sees them: whether it may show lineage, and whom the audit names. */
+export interface Viewer {
+  canReadLineage: boolean;
+  keyId?: string | null;
+  partnerId?: string | null;
+}
+
+/** The viewer of a request's caller (none: no lineage, nobody named). */
+export function viewerOf(principal: Principal | null): Viewer {
+  return { canReadLineage: hasScope(principal, "LINEAGE_READ"), keyId: principal?.keyId, partnerId: principal?.partnerId };
+}

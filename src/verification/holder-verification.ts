@@ -2,10 +2,11 @@ import { HubError, isHubError } from "../errors.ts";
 import type { Digester } from "../hub-secret.ts";
 import type { AuditLog } from "../partners/audit-log.ts";
 import type { RateLimits } from "../partners/rate-limits.ts";
-import type { Principal } from "../partners/roles.ts";
-import type { CardCheckView, CardLookup, Viewer } from "../cards/card-lookup.ts";
+import type { Principal, Viewer } from "../partners/roles.ts";
+import type { CardCheckView, CardLookup } from "../cards/card-lookup.ts";
 import type { CardQueries } from "../cards/card-queries.ts";
-import { isCalendarDate, requireText } from "../cards/card-rules.ts";
+import { isCalendarDate } from "../china-date.ts";
+import { requireText } from "../cards/card-rules.ts";
 import { digestChineseName, digestEnglishName } from "../cards/name-digest.ts";
 
 export type VerificationResult = "MATCH" | "NO_MATCH" | "CARD_NOT_VALID" | "NOT_FOUND" | "MALFORMED";

@@ -2,7 +2,7 @@ import { Arg, Authorized, Ctx, Query, Resolver, UseMiddleware } from "type-graph
 import type { HubContext } from "../api/context.ts";
 import { EnumerationGuarded } from "../partners/enumeration.middleware.ts";
 import { RateLimited } from "../partners/rate-limit.middleware.ts";
-import { hasScope } from "../partners/roles.ts";
+import { viewerOf } from "../partners/roles.ts";
 import { Verification, VerifyHolderInput } from "./verification.types.ts";
 
 @Resolver()
@@ -12,7 +12,6 @@ export class VerificationResolver {
   @Query(() => Verification, { description: "Confirm a holder's details against a valid card without receiving them. Needs HOLDERS_VERIFY; audited." })
   verifyHolder(@Ctx() ctx: HubContext, @Arg("input", () => VerifyHolderInput, { description: "The card and the details to confirm." }) input: VerifyHolderInput): Promise<Verification> {
     const principal = ctx.principal!;
-    const viewer = { canReadLineage: hasScope(principal, "LINEAGE_READ"), keyId: principal.keyId, partnerId: principal.partnerId };
-    return ctx.services.verification.verify(principal, input, viewer);
+    return ctx.services.verification.verify(principal, input, viewerOf(principal));
   }
 }

@@ -1,4 +1,4 @@
-import { LINEAGE_DATA_FIELDS, type EventType, type StoredEvent } from "../events/event-catalogue.ts";
+import { visibleEventData, type EventType, type StoredEvent } from "../events/event-catalogue.ts";
 import { eventId } from "../events/change-feed.ts";
 
 /** CloudEvents `type` for each hub event type. */
@@ -26,8 +26,6 @@ interface CloudEvent {
 
 /** The structured CloudEvents body for a hub event, serialized once so the exact bytes are signed. */
 export function serializeEvent(event: StoredEvent, source: string, canReadLineage: boolean): string {
-  const data: Record<string, unknown> = { ...event.data };
-  if (!canReadLineage) for (const field of LINEAGE_DATA_FIELDS) delete data[field];
   const body: CloudEvent = {
     specversion: "1.0",
     id: eventId(event.sequence),
@@ -36,7 +34,7 @@ export function serializeEvent(event: StoredEvent, source: string, canReadLineag
     time: event.occurredAt,
     subject: event.cardNumber,
     datacontenttype: "application/json",
-    data,
+    data: visibleEventData(event.data, canReadLineage),
   };
   return JSON.stringify(body);
 }

@@ -3,6 +3,7 @@ import { inTransaction, type HubDb } from "../db/client.ts";
 import { eventId } from "../events/change-feed.ts";
 import type { StoredEvent } from "../events/event-catalogue.ts";
 import { readEvent } from "../events/event-log.ts";
+import { parseScopes } from "../partners/roles.ts";
 import { serializeEvent, serializeTestEvent } from "./cloud-event.ts";
 import { DeliveryNetworkError, postPinned } from "./pinned-post.ts";
 import { DeliveryStore, type DeliverySubscription } from "./delivery.store.ts";
@@ -77,7 +78,7 @@ function skipReason(subscription: DeliverySubscription | undefined): string | nu
 
 /** Lineage fields go to subscriptions whose creating key (still unrevoked) may read them. */
 function seesLineage(subscription: DeliverySubscription): boolean {
-  return !subscription.keyRevokedAt && (subscription.keyScopes ?? "").split(",").includes("LINEAGE_READ");
+  return !subscription.keyRevokedAt && parseScopes(subscription.keyScopes).includes("LINEAGE_READ");
 }
 
 /** One delivery attempt: re-read, sign the exact bytes, POST to the pinned address, log it. */

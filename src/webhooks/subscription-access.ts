@@ -1,4 +1,4 @@
-import type { Principal, Scope } from "../partners/roles.ts";
+import { parseScopes, type Principal } from "../partners/roles.ts";
 import type { SubscriptionRow, SubscriptionStore } from "./subscription.store.ts";
 
 /**
@@ -10,7 +10,7 @@ import type { SubscriptionRow, SubscriptionStore } from "./subscription.store.ts
  */
 export function mayUseSubscription(principal: Principal, subscription: { partnerId: string }, creatorScopes: string): boolean {
   if (!principal.partnerId || subscription.partnerId !== principal.partnerId) return false;
-  return creatorScopes.split(",").every((scope) => scope === "" || principal.scopes.has(scope as Scope));
+  return parseScopes(creatorScopes).every((scope) => principal.scopes.has(scope));
 }
 
 /** Why a subscription whose creating key was revoked receives nothing, as its owner reads it. */

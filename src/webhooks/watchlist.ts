@@ -36,7 +36,8 @@ export class Watchlist {
     if (numbers.length > MAX_WATCH_BATCH) {
       throw new HubError("BAD_USER_INPUT", `at most ${MAX_WATCH_BATCH} numbers per call`, { field: "numbers" });
     }
-    const parsed = numbers.map((number) => requireCardNumber(number, "numbers"));
+    const now = this.now();
+    const parsed = numbers.map((number) => requireCardNumber(number, "numbers", now));
     const result = kind === "WATCH" ? "WATCHED" : "UNWATCHED";
     this.audit?.requireRoom(parsed.length);
     for (const { normalized, version } of parsed) {

@@ -80,8 +80,8 @@ describe("published samples", () => {
     expect(() => computeV2023CheckCharacter("9111241981080300X")).toThrow(RangeError);
   });
 
-  it("parses with the real clock when no date is given", () => {
-    expect(parseCardNumber("911124198108030024").valid).toBe(true);
+  it("parses with the real clock when the caller passes it", () => {
+    expect(parseCardNumber("911124198108030024", new Date()).valid).toBe(true);
   });
 });
 

@@ -1,8 +1,7 @@
 /** The date rules the register and bulk loads check on every record. */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { isCalendarDate } from "../../src/cards/card-rules.ts";
-import { chinaToday } from "../../src/cards/card-state.ts";
+import { chinaToday, isCalendarDate } from "../src/china-date.ts";
 
 /** What a calendar date is, by the JavaScript Date round trip. */
 function byDate(value: string): boolean {
