@@ -1,6 +1,7 @@
 import { deliverJobOptions, HubQueues, producerConnection } from "../../jobs/queues.ts";
 import type { HubConfig } from "../config.ts";
 import { OutboxRelay } from "../events/outbox-relay.ts";
+import { LedgerDeliveryPlanner } from "../webhooks/delivery-planner.ts";
 import { closeServices, type HubServices } from "./services.ts";
 import { openServices } from "./open-services.ts";
 import { EnumerationGuard } from "../partners/enumeration-guard.ts";
@@ -79,7 +80,7 @@ export async function openRuntime(config: HubConfig, options: { log?: Logger; no
   services.limits = new RateLimits(connection, config.queuePrefix, config.limits);
   const { enumerationPerStem: perStem, enumerationWindowSeconds } = config.limits;
   services.enumeration = new EnumerationGuard(connection, config.queuePrefix, { perStem, windowMs: enumerationWindowSeconds * 1000 }, services.audit);
-  const relay = new OutboxRelay(services.db, services.ledger, services.fanout, services.identity, queues, log, options.now, storage);
+  const relay = new OutboxRelay(services.db, new LedgerDeliveryPlanner(services.ledger, services.fanout), services.identity, queues, log, options.now, storage);
   services.register.afterEventsCommitted = () => relay.kick();
   services.dispatch.onOwed = () => relay.kick();
   // Before the api takes a write: a database behind Redis's high-water mark continues after it
