@@ -9,15 +9,15 @@
  */
 import crypto from "node:crypto";
 import http from "node:http";
-import { sql } from "drizzle-orm";
 import type { HubConfig } from "../config.ts";
+import { pingDatabase } from "../db/client.ts";
 import type { HubRuntime } from "../app/runtime.ts";
 import { closeServer, listen, trackInFlight } from "../http/listen.ts";
 import { sendError, sendFailure, sendJson, type RouteHandler } from "../http/respond.ts";
 
 function databaseAnswers(runtime: HubRuntime): boolean {
   try {
-    runtime.services.db.get(sql`SELECT 1`);
+    pingDatabase(runtime.services.db);
     return true;
   } catch {
     return false;

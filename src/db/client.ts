@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
+import { sql } from "drizzle-orm";
 import { drizzle, type BetterSQLite3Database } from "drizzle-orm/better-sqlite3";
 import { migrate } from "drizzle-orm/better-sqlite3/migrator";
 import { packagePath } from "../package-root.ts";
@@ -71,4 +72,14 @@ export function probeWrite(db: HubDb): void {
  */
 export function writeReturning<T>(db: HubDb, write: () => T): T {
   return inTransaction(db, write);
+}
+
+/** Asks the database a trivial question: throws when it cannot answer (the readiness probe). */
+export function pingDatabase(db: HubDb): void {
+  db.get(sql`SELECT 1`);
+}
+
+/** Closes the connection (the runtime's last step, after everything that writes has stopped). */
+export function closeDatabase(db: HubDb): void {
+  db.$client.close();
 }

@@ -31,6 +31,8 @@ export interface AuditLogOptions {
   /** Told how each flush went (the storage monitor). */
   storage?: StorageReporter;
   maxPending?: number;
+  /** Told of every record (metrics). */
+  onRecord?: (entry: AuditEntry) => void;
 }
 
 /** Results that mean the number exists on the register (evidence a partner handles V2023 numbers). */
@@ -59,7 +61,7 @@ export class AuditLog {
   readonly #idPrefix = `aud_${crypto.randomBytes(8).toString("base64url")}`;
   #idCounter = 0;
   /** Told of every record (metrics). */
-  onRecord: ((entry: AuditEntry) => void) | null = null;
+  readonly #onRecord: ((entry: AuditEntry) => void) | null;
   readonly #timer: NodeJS.Timeout;
 
   constructor(
@@ -70,6 +72,7 @@ export class AuditLog {
   ) {
     this.#storage = options.storage ?? NO_STORAGE_REPORTER;
     this.#maxPending = options.maxPending ?? MAX_PENDING_AUDIT;
+    this.#onRecord = options.onRecord ?? null;
     this.#insert = db.$client.prepare(
       "INSERT INTO audit_log (id, at, kind, key_id, partner_id, number_digest, version, result) VALUES (@id, @at, @kind, @keyId, @partnerId, @numberDigest, @version, @result)",
     );
@@ -120,7 +123,7 @@ export class AuditLog {
     this.requireRoom(1);
     const row = this.toRow(entry);
     this.#buffer.push(row);
-    this.onRecord?.(entry);
+    this.#onRecord?.(entry);
     if (this.#buffer.length >= FLUSH_CHUNK && this.#failing === null) this.flush();
     return row.id;
   }

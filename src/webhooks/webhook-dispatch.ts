@@ -40,10 +40,9 @@ export class WebhookDispatch {
     private readonly ledger: DeliveryLedger,
     private readonly queues: () => HubQueues,
     private readonly now: () => Date = () => new Date(),
+    /** Told when deliveries were written to the ledger (a replay), so the relay hands them over. */
+    private readonly onOwed: (() => void) | null = null,
   ) {}
-
-  /** Told when deliveries were written to the ledger (a replay), so the relay hands them over. */
-  onOwed: (() => void) | null = null;
 
   async sendTestEvent(principal: Principal, subscriptionId: string): Promise<DeliveryRow> {
     const subscription = this.subscriptions.own(principal, subscriptionId);
