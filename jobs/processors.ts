@@ -8,29 +8,21 @@ import { createDeliverProcessor } from "./deliver-processor.ts";
 import { createFanoutProcessor } from "./fanout-processor.ts";
 import { createImportProcessor } from "./import-processor.ts";
 import { sweepImportFiles } from "../src/imports/import-sweep.ts";
-import { QUEUE_NAMES } from "./queues.ts";
+import { QUEUE_NAMES, type QueueName } from "./queues.ts";
 import { createConformanceProcessor, createMaintenanceProcessor } from "./upkeep-processors.ts";
 
 /** Attempts in flight in one worker process, over all endpoints. */
 const MAX_IN_FLIGHT = 1024;
 
-export type WorkerQueueName =
-  | (typeof QUEUE_NAMES.fanout)[keyof typeof QUEUE_NAMES.fanout]
-  | (typeof QUEUE_NAMES.deliver)[keyof typeof QUEUE_NAMES.deliver]
-  | typeof QUEUE_NAMES.maintenance
-  | typeof QUEUE_NAMES.imports
-  | typeof QUEUE_NAMES.conformance;
-
 /** The delivery service the worker's processors share, counting every attempt in the metrics. */
 function deliveryAttempts(runtime: HubRuntime): DeliveryAttempts {
-  const { config, services } = runtime;
+  const { config, services, metrics } = runtime;
   const policy = { requireHttps: config.isProduction, allowCidrs: config.webhookAllowCidrs };
-  const attempts = new DeliveryAttempts(services.db, services.subscriptions, policy, { sourceUri: config.sourceUri, ...config.webhooks }, runtime.now);
-  attempts.onAttempt = (status, latencyMs) => {
-    runtime.metrics.deliveries.inc({ outcome: status });
-    if (latencyMs !== null) runtime.metrics.deliveryLatency.observe(Math.max(0, latencyMs) / 1000);
+  const counted = (status: "SUCCEEDED" | "FAILED" | "DEAD", latencyMs: number | null) => {
+    metrics.deliveries.inc({ outcome: status });
+    if (latencyMs !== null) metrics.deliveryLatency.observe(Math.max(0, latencyMs) / 1000);
   };
-  return attempts;
+  return new DeliveryAttempts(services.db, services.subscriptions, policy, { sourceUri: config.sourceUri, ...config.webhooks }, runtime.now, counted);
 }
 
 /** The runner that keeps endpoints from holding each other up (webhooks/delivery-runner.ts). */
@@ -55,7 +47,7 @@ export function deliveryRunner(runtime: HubRuntime, attempts: DeliveryAttempts):
 }
 
 /** Every queue's processor, as the worker runs them; each checks its job's data first (job-data.ts). */
-export function createProcessors(runtime: HubRuntime): { processors: Record<WorkerQueueName, Processor>; runner: DeliveryRunner } {
+export function createProcessors(runtime: HubRuntime): { processors: Record<QueueName, Processor>; runner: DeliveryRunner } {
   const { config, services, queues, relay } = runtime;
   const attempts = deliveryAttempts(runtime);
   const deliveries = deliveryRunner(runtime, attempts);

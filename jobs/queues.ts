@@ -17,6 +17,22 @@ export const QUEUE_NAMES = {
   maintenance: "hub.maintenance",
 } as const;
 
+/**
+ * The queue registry: every queue the hub runs, in the order the worker, close(), /metrics and
+ * the queue board take them. A queue added here is run, closed, counted and shown everywhere.
+ */
+export const HUB_QUEUES = [
+  QUEUE_NAMES.fanout.urgent,
+  QUEUE_NAMES.fanout.bulk,
+  QUEUE_NAMES.deliver.urgent,
+  QUEUE_NAMES.deliver.bulk,
+  QUEUE_NAMES.imports,
+  QUEUE_NAMES.conformance,
+  QUEUE_NAMES.maintenance,
+] as const;
+
+export type QueueName = (typeof HUB_QUEUES)[number];
+
 /** Checked again by the processor (jobs/import-processor.ts): ids by pattern, the key still an ISSUER's. */
 export interface ImportJob {
   importId: string;
@@ -66,6 +82,24 @@ const LIVE_STATES = new Set(["waiting", "delayed", "active", "prioritized", "wai
 
 const KEEP = { removeOnComplete: { age: 3600, count: 10_000 }, removeOnFail: { age: 7 * 86_400, count: 100_000 } };
 
+/**
+ * The options a queue's jobs start from. The maintenance queue keeps BullMQ's own (every finished
+ * run kept): its schedulers' runs take the queue's defaults.
+ */
+const defaultJobOptionsOf = (name: QueueName): JobsOptions | undefined => (name === QUEUE_NAMES.maintenance ? undefined : KEEP);
+
+/**
+ * Opens one queue of the registry with its options. BullMQ checks the server when a queue is
+ * created; if the connection closes first (a quick shutdown), that check fails with no one
+ * listening, so the check's failure is dropped here (commands fail on their own promises).
+ */
+export function openQueue<T = unknown>(name: QueueName, connection: Redis, prefix: string, onError: (error: Error) => void = () => undefined): Queue<T> {
+  const queue = new Queue<T>(name, { connection, prefix, defaultJobOptions: defaultJobOptionsOf(name) });
+  queue.on("error", onError);
+  queue.waitUntilReady().catch(() => undefined);
+  return queue;
+}
+
 /** For producers: commands fail at once when Redis is down (the outbox keeps what was not handed over). */
 export function producerConnection(url: string): Redis {
   return new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000, lazyConnect: false });
@@ -81,24 +115,25 @@ export class HubQueues {
   readonly deliver: Record<Lane, Queue<DeliverJob>>;
   readonly imports: Queue<ImportJob>;
   readonly conformance: Queue<ConformanceJob>;
+  /** Read here (counts, the board); the worker keeps the schedules on its own connection (jobs/worker.ts). */
+  readonly maintenance: Queue;
+  /** Every queue of the registry, in its order: what close(), /metrics and the queue board read. */
+  readonly all: readonly Queue[];
 
   constructor(
     readonly connection: Redis,
     readonly prefix: string,
     private readonly deliverOptions: JobsOptions,
   ) {
-    const queue = <T>(name: string) => {
-      const q = new Queue<T>(name, { connection, prefix, defaultJobOptions: KEEP });
-      q.on("error", () => undefined); // a failed add rejects its own promise; the outbox keeps the event
-      // BullMQ checks the server when a queue is created; if the connection closes first (a quick
-      // shutdown), that check fails with no one listening. The outbox covers it either way.
-      q.waitUntilReady().catch(() => undefined);
-      return q;
-    };
+    // Errors are dropped: a failed add rejects its own promise, and the outbox keeps the event.
+    const byName = new Map(HUB_QUEUES.map((name) => [name, openQueue(name, connection, prefix)]));
+    const queue = <T>(name: QueueName) => byName.get(name) as Queue<T>;
     this.fanout = { urgent: queue(QUEUE_NAMES.fanout.urgent), bulk: queue(QUEUE_NAMES.fanout.bulk) };
     this.deliver = { urgent: queue(QUEUE_NAMES.deliver.urgent), bulk: queue(QUEUE_NAMES.deliver.bulk) };
     this.imports = queue(QUEUE_NAMES.imports);
     this.conformance = queue(QUEUE_NAMES.conformance);
+    this.maintenance = queue(QUEUE_NAMES.maintenance);
+    this.all = [...byName.values()];
   }
 
   async addConformanceProbe(runId: string): Promise<void> {
@@ -153,7 +188,7 @@ export class HubQueues {
   }
 
   async close(): Promise<void> {
-    await Promise.all([...Object.values(this.fanout), ...Object.values(this.deliver), this.imports, this.conformance].map((q) => q.close()));
+    await Promise.all(this.all.map((q) => q.close()));
   }
 }
 

@@ -1,4 +1,4 @@
-import { Queue, Worker, type Processor } from "bullmq";
+import { Worker, type Processor } from "bullmq";
 import type { Redis } from "ioredis";
 import type { HubRuntime } from "../src/app/runtime.ts";
 import { closePinnedAgents } from "../src/webhooks/pinned-post.ts";
@@ -7,10 +7,23 @@ import { DeliveryReconciler } from "./delivery-reconciler.ts";
 import { priorAttemptsOf } from "./job-data.ts";
 import { keepMaintenanceSchedules } from "./maintenance-schedules.ts";
 import { createProcessors } from "./processors.ts";
-import { QUEUE_NAMES, workerConnection } from "./queues.ts";
+import { HUB_QUEUES, openQueue, QUEUE_NAMES, workerConnection, type QueueName } from "./queues.ts";
 
 export interface WorkerHandle {
   close(): Promise<void>;
+}
+
+/** Jobs each queue runs at once in one worker process; deliveries take WORKER_CONCURRENCY. */
+function workerConcurrency(deliveries: number): Record<QueueName, number> {
+  return {
+    [QUEUE_NAMES.fanout.urgent]: 8,
+    [QUEUE_NAMES.fanout.bulk]: 8,
+    [QUEUE_NAMES.deliver.urgent]: deliveries,
+    [QUEUE_NAMES.deliver.bulk]: deliveries,
+    [QUEUE_NAMES.imports]: 1,
+    [QUEUE_NAMES.conformance]: 2,
+    [QUEUE_NAMES.maintenance]: 1,
+  };
 }
 
 /**
@@ -35,18 +48,11 @@ export async function startWorker(runtime: HubRuntime): Promise<WorkerHandle> {
   };
   const { processors, runner } = createProcessors(runtime);
   const reconciler = new DeliveryReconciler(runtime.services.ledger, runtime.services.identity, runtime.queues, { intervalMs: config.worker.reconcileMs, graceMs: config.worker.graceMs }, () => relay.kick(), log, () => runtime.now().getTime());
-  const maintenanceQueue = new Queue(QUEUE_NAMES.maintenance, { connection, prefix });
-  maintenanceQueue.on("error", (error) => redisState.error(`queue ${QUEUE_NAMES.maintenance}`, error));
-  maintenanceQueue.waitUntilReady().catch(() => undefined);
-  const workers = [
-    worker(QUEUE_NAMES.fanout.urgent, processors[QUEUE_NAMES.fanout.urgent], 8),
-    worker(QUEUE_NAMES.fanout.bulk, processors[QUEUE_NAMES.fanout.bulk], 8),
-    worker(QUEUE_NAMES.deliver.urgent, processors[QUEUE_NAMES.deliver.urgent], config.worker.concurrency),
-    worker(QUEUE_NAMES.deliver.bulk, processors[QUEUE_NAMES.deliver.bulk], config.worker.concurrency),
-    worker(QUEUE_NAMES.maintenance, processors[QUEUE_NAMES.maintenance], 1),
-    worker(QUEUE_NAMES.imports, processors[QUEUE_NAMES.imports], 1),
-    worker(QUEUE_NAMES.conformance, processors[QUEUE_NAMES.conformance], 2),
-  ];
+  // On the worker's own connection (it queues commands while Redis is away): the schedules are
+  // ensured the moment that connection is ready again (jobs/maintenance-schedules.ts).
+  const maintenanceQueue = openQueue(QUEUE_NAMES.maintenance, connection, prefix, (error) => redisState.error(`queue ${QUEUE_NAMES.maintenance}`, error));
+  const concurrency = workerConcurrency(config.worker.concurrency);
+  const workers = HUB_QUEUES.map((name) => worker(name, processors[name], concurrency[name]));
   const schedules = await keepMaintenanceSchedules(maintenanceQueue, connection, config, log);
   const poll = setInterval(() => relay.drain().catch(() => undefined), config.worker.outboxPollMs);
   relay.kick();

@@ -25,14 +25,14 @@ const READ_METHODS = new Set(["GET", "HEAD"]);
 
 /**
  * Bull Board for operators, behind ADMIN keys: queue depths, jobs and failures, read-only. Every
- * queue is in bull-board's read-only mode (no retries either), and any method but GET and HEAD is
- * refused here before bull-board sees it, so a route a future version adds cannot write.
+ * queue of the registry (jobs/queues.ts) is shown, each in bull-board's read-only mode (no
+ * retries either), and any method but GET and HEAD is refused here before bull-board sees it, so
+ * a route a future version adds cannot write.
  */
 export function queueBoardRoutes(runtime: HubRuntime): Record<string, RouteHandler> {
   const adapter = new ExpressAdapter();
   adapter.setBasePath(BOARD_PATH);
-  const queues = [...Object.values(runtime.queues.fanout), ...Object.values(runtime.queues.deliver), runtime.queues.imports, runtime.queues.conformance];
-  createBullBoard({ queues: queues.map((queue) => new BullMQAdapter(queue, { readOnlyMode: true, allowRetries: false })), serverAdapter: adapter, options: { uiConfig: { boardTitle: "fpr-hub queues" } } });
+  createBullBoard({ queues: runtime.queues.all.map((queue) => new BullMQAdapter(queue, { readOnlyMode: true, allowRetries: false })), serverAdapter: adapter, options: { uiConfig: { boardTitle: "fpr-hub queues" } } });
   const app = express();
   app.disable("x-powered-by");
   app.use(BOARD_PATH, adapter.getRouter());

@@ -2,6 +2,7 @@ import { isRegisterEmpty, readDemoKeys, seedDemo, type DemoKeys } from "../demo/
 import { dashboardRoutes } from "../dashboard/dashboard-routes.ts";
 import { seedDemoEvidence } from "../demo/demo-evidence.ts";
 import { createApollo } from "./apollo.ts";
+import { buildContext } from "./context.ts";
 import { importRoutes } from "../imports/import-routes.ts";
 import { queueBoardRoutes } from "./queue-board.ts";
 import { apiMetricsRoute, healthRoutes, startOpsListener } from "./ops-routes.ts";
@@ -25,7 +26,9 @@ export interface ApiHandle {
 
 /** Every plain HTTP route of the api port (beside /graphql), by path: the access-matrix test walks them all. */
 export function apiRoutes(runtime: HubRuntime, metrics: RouteHandler): Record<string, RouteHandler> {
-  return { ...healthRoutes(runtime), ...importRoutes(runtime), ...dashboardRoutes(), ...queueBoardRoutes(runtime), ...apiMetricsRoute(runtime.config, metrics) };
+  const { config, services, queues } = runtime;
+  const imports = importRoutes({ callerOf: (authorization) => buildContext(services, authorization, ""), queues, dataDir: config.dataDir, settings: config.imports });
+  return { ...healthRoutes(runtime), ...imports, ...dashboardRoutes(), ...queueBoardRoutes(runtime), ...apiMetricsRoute(config, metrics) };
 }
 
 /** Starts the api role: demo seed when configured, GraphQL and HTTP routes. */

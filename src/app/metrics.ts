@@ -1,7 +1,20 @@
 import type http from "node:http";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
-import type { HubRuntime } from "./runtime.ts";
+import type { HubQueues } from "../../jobs/queues.ts";
+import type { StorageHealth } from "../db/storage-health.ts";
+import { countUndispatched } from "../events/event-log.store.ts";
 import type { RouteHandler } from "../http/respond.ts";
+import type { AuditEntry } from "../partners/audit-log.ts";
+import type { HubServices } from "./services.ts";
+
+/** What the scrape-time gauges read (the runtime is one). */
+export interface MetricSources {
+  services: Pick<HubServices, "db" | "ledger" | "audit" | "partners" | "coverage">;
+  /** Every queue of the registry (jobs/queues.ts). */
+  queues: Pick<HubQueues, "all">;
+  storage: Pick<StorageHealth, "freeBytes">;
+  now: () => Date;
+}
 
 /**
  * Prometheus metrics. Counters and the latency histogram are kept by the process doing the work
@@ -24,15 +37,22 @@ export class HubMetrics {
     collectDefaultMetrics({ register: this.registry, prefix: "fpr_hub_" });
   }
 
+  /** Counts checks and verifications as the audit log records them (its onRecord). */
+  countAudited(entry: AuditEntry): void {
+    if (entry.kind === "CHECK") this.checks.inc({ version: entry.version ?? "NONE", result: entry.result });
+    else if (entry.kind === "VERIFY") this.verifications.inc({ result: entry.result });
+  }
+
   /** Scrape-time gauges over the runtime's database and queues. */
-  watch(runtime: HubRuntime): void {
+  watch(runtime: MetricSources): void {
+    const db = runtime.services.db;
     const registers = [this.registry];
     new Gauge({
       name: "fpr_hub_outbox_backlog",
       help: "Committed events whose deliveries are not yet written to the delivery ledger.",
       registers,
       collect() {
-        this.set(runtime.services.fanout.outboxBacklog());
+        this.set(countUndispatched(db));
       },
     });
     new Gauge({
@@ -58,8 +78,7 @@ export class HubMetrics {
       labelNames: ["queue", "state"],
       registers,
       async collect() {
-        const queues = [...Object.values(runtime.queues.fanout), ...Object.values(runtime.queues.deliver), runtime.queues.imports, runtime.queues.conformance];
-        for (const queue of queues) {
+        for (const queue of runtime.queues.all) {
           const counts = await queue.getJobCounts("waiting", "active", "delayed", "failed").catch(() => null);
           for (const [state, n] of Object.entries(counts ?? {})) this.set({ queue: queue.name, state }, n);
         }

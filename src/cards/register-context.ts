@@ -12,8 +12,6 @@ export class RegisterContext {
   readonly queries: CardQueries;
   /** Prepared writes. */
   readonly write: RegisterStatements;
-  /** Called after a transaction that logged events has committed (the outbox relay's kick). */
-  afterEventsCommitted: (() => void) | null = null;
   /**
    * Off only for the very first bulk load of an empty register (`import --no-events`): changes
    * are still counted, but no events are logged, so partners are not sent the whole register.
@@ -26,6 +24,8 @@ export class RegisterContext {
     readonly digester: Digester,
     readonly now: () => Date = () => new Date(),
     private readonly storage: StorageReporter = NO_STORAGE_REPORTER,
+    /** Called after a transaction that logged events has committed (the outbox relay's kick). */
+    private readonly afterEventsCommitted: (() => void) | null = null,
   ) {
     this.queries = new CardQueries(db);
     this.write = prepareRegisterStatements(db);

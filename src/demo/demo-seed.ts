@@ -1,18 +1,28 @@
 import fs from "node:fs";
 import path from "node:path";
-import { sql } from "drizzle-orm";
 import { issueCard } from "../cards/card-issuing.ts";
 import { reportCardLost, revokeCard, setHolderStatus } from "../cards/card-register.ts";
 import { chinaToday } from "../china-date.ts";
+import type { RegisterContext } from "../cards/register-context.ts";
+import type { HubDb } from "../db/client.ts";
 import { syntheticRegister, type RegisterOperation } from "./synthetic-register.ts";
-import type { HubServices } from "../app/services.ts";
-import type { Industry } from "../partners/partner-service.ts";
+import { hasAnyCard, inSeedTransaction } from "./demo.store.ts";
+import type { ApiKeyService } from "../partners/api-keys.ts";
+import type { Industry, PartnerService } from "../partners/partner-service.ts";
 import type { Role } from "../partners/roles.ts";
 import { ensurePrivateDir, writePrivateFile } from "../private-files.ts";
 
 export const DEMO_HOLDERS = 3000;
 export const DEMO_SEED = 20231201;
 const KEYS_FILE = "demo-keys.json";
+
+/** The services the demo seeds through (the hub's services are one). */
+export interface DemoServices {
+  db: HubDb;
+  register: RegisterContext;
+  partners: PartnerService;
+  apiKeys: ApiKeyService;
+}
 
 export interface DemoKeys {
   ADMIN: string;
@@ -59,21 +69,21 @@ export const SHOWCASE: RegisterOperation[] = [
 
 const SHOWCASE_NUMBERS = SHOWCASE.map((op) => (op.kind === "issue" ? op.input.number : op.number));
 
-export function applyOperation(services: HubServices, op: RegisterOperation): void {
+export function applyOperation(services: Pick<DemoServices, "register">, op: RegisterOperation): void {
   if (op.kind === "issue") issueCard(services.register, op.input);
   else if (op.kind === "lost") reportCardLost(services.register, op.number, op.issueCount);
   else if (op.kind === "revoke") revokeCard(services.register, op.number, op.reason);
   else setHolderStatus(services.register, op.number, op.status);
 }
 
-export function isRegisterEmpty(services: HubServices): boolean {
-  return !services.db.get<{ one: number }>(sql`SELECT 1 AS one FROM cards LIMIT 1`);
+export function isRegisterEmpty(services: Pick<DemoServices, "db">): boolean {
+  return !hasAnyCard(services.db);
 }
 
 /** Seeds the demo register, partners and keys into an empty database, in one transaction. */
-export function seedDemo(services: HubServices, dataDir: string, holders = DEMO_HOLDERS): DemoKeys {
+export function seedDemo(services: DemoServices, dataDir: string, holders = DEMO_HOLDERS): DemoKeys {
   const asOf = chinaToday(services.register.now());
-  const keys = services.db.$client.transaction(() => {
+  const keys = inSeedTransaction(services.db, () => {
     for (const op of SHOWCASE) applyOperation(services, op);
     for (const op of syntheticRegister({ holders, seed: DEMO_SEED, asOf, reserved: SHOWCASE_NUMBERS })) applyOperation(services, op);
     const partners = DEMO_PARTNERS.map((partner) => services.partners.create(partner));
@@ -85,7 +95,7 @@ export function seedDemo(services: HubServices, dataDir: string, holders = DEMO_
       PARTNER: secretOf("PARTNER", partners[0].id),
       partnerId: partners[0].id,
     };
-  })();
+  });
   // Development only: the demo keys are kept so every start can print them again.
   ensurePrivateDir(dataDir);
   writePrivateFile(path.join(dataDir, KEYS_FILE), JSON.stringify(keys, null, 2));

@@ -63,3 +63,15 @@ export function prepareFeedPage(db: HubDb): (query: FeedPageQuery) => EventRow[]
       LIMIT @limit`);
   return (query) => page.all(query);
 }
+
+const backlogCounters = new WeakMap<HubDb["$client"], Statement>();
+
+/** How many committed events are still in the outbox (their deliveries not yet in the ledger): /metrics' backlog. */
+export function countUndispatched(db: HubDb): number {
+  let counter = backlogCounters.get(db.$client);
+  if (!counter) {
+    counter = db.$client.prepare("SELECT count(*) AS n FROM events WHERE dispatched_at IS NULL");
+    backlogCounters.set(db.$client, counter);
+  }
+  return (counter.get() as { n: number }).n;
+}

@@ -1,12 +1,38 @@
 import type { HubQueues, LedgerRef } from "../../jobs/queues.ts";
 import { inTransaction, type HubDb } from "../db/client.ts";
-import type { DeliveryLedger } from "../webhooks/delivery-ledger.store.ts";
-import { BREAKER_FAILURES } from "../webhooks/endpoint-breaker.ts";
-import type { FanoutQueries } from "../webhooks/fanout.store.ts";
 import { isTransientStorageError, NO_STORAGE_REPORTER, type StorageReporter } from "../db/storage-errors.ts";
 import type { DatabaseIdentity } from "./database-identity.ts";
 import { markDispatched, undispatchedEvents } from "./event-log.store.ts";
-import { laneOf, type Lane } from "./lanes.ts";
+import type { Lane } from "./lanes.ts";
+
+/** A committed event still in the outbox, as the relay hands it to the planner. */
+export interface OutboxEvent {
+  sequence: number;
+  type: string;
+  cardNumber: string;
+  holderId: number;
+}
+
+/** An owed delivery no job carries yet: the hand-off a job will carry, its lane and when it is due (ms). */
+export interface PlannedDelivery extends LedgerRef {
+  lane: Lane;
+  dueAt: number;
+}
+
+/**
+ * What the relay asks of whoever owes the deliveries (webhooks/, wired in app/): events/ stands
+ * below webhooks/, so it knows neither subscriptions nor the ledger, only these steps.
+ */
+export interface DeliveryPlanner {
+  /** Step 1, inside the relay's transaction: writes the deliveries one event owes. */
+  plan(event: OutboxEvent, now: Date): void;
+  /** Before a hand-off: lets go of deliveries held back that may be sent again at `now` (ms). */
+  release(now: number): void;
+  /** Owed deliveries no job carries yet, due by `horizon` (ms), soonest first. */
+  unqueued(args: { horizon: number; limit: number }): PlannedDelivery[];
+  /** Records that a job now carries the delivery (in the relay's transaction). */
+  markQueued(row: LedgerRef): void;
+}
 
 const BATCH = 500;
 /** Rows due within this long are handed to Redis (as delayed jobs); later ones wait in the database. */
@@ -23,8 +49,8 @@ return -1`;
 /**
  * The outbox relay, in three steps:
  * 1. fan-out (database only): each committed event's deliveries are written to the ledger, one
- *    row per subscription that receives it, and the event is marked dispatched, in one
- *    transaction. Nothing here needs Redis, so a Redis outage holds nothing back but the sending.
+ *    row per subscription that receives it (the planner's part), and the event is marked
+ *    dispatched, in one transaction. Nothing here needs Redis, so a Redis outage holds nothing back but the sending.
  * 2. the high-water mark (Redis): if this database stands below what Redis has seen (a restore,
  *    a new database), its next events continue after the mark (database-identity.ts).
  * 3. hand-off (Redis): ledger rows no job carries, due within the horizon, become jobs. A failed
@@ -40,8 +66,7 @@ export class OutboxRelay {
 
   constructor(
     private readonly db: HubDb,
-    private readonly ledger: DeliveryLedger,
-    private readonly fanout: FanoutQueries,
+    private readonly planner: DeliveryPlanner,
     private readonly identity: DatabaseIdentity,
     private readonly queues: HubQueues,
     private readonly log: (entry: Record<string, unknown>) => void,
@@ -85,7 +110,7 @@ export class OutboxRelay {
       if (batch.length === 0) return done;
       const now = this.now();
       inTransaction(this.db, () => {
-        for (const event of batch) this.ledger.owe(event.sequence, laneOf(event.type), this.fanout.subscriptionsFor(event), now);
+        for (const event of batch) this.planner.plan(event, now);
         markDispatched(this.db, batch.map((event) => event.sequence), now.toISOString());
       });
       done += batch.length;
@@ -96,7 +121,7 @@ export class OutboxRelay {
     try {
       try {
         this.fanOut();
-        this.ledger.releaseWaiting(this.now().getTime(), BREAKER_FAILURES);
+        this.planner.release(this.now().getTime());
         if (this.#storageFailing) this.storage.recordStorageOk("outbox relay");
         this.#storageFailing = false;
       } catch (error) {
@@ -138,13 +163,13 @@ export class OutboxRelay {
     let handed = 0;
     for (;;) {
       const now = this.now().getTime();
-      const rows = this.ledger.unqueued({ horizon: now + HANDOFF_HORIZON_MS, limit: BATCH });
+      const rows = this.planner.unqueued({ horizon: now + HANDOFF_HORIZON_MS, limit: BATCH });
       if (rows.length === 0) return handed;
       const byLane: Record<Lane, (LedgerRef & { delay: number })[]> = { urgent: [], bulk: [] };
       for (const row of rows) byLane[row.lane].push({ ...row, delay: row.dueAt - now });
       for (const lane of ["urgent", "bulk"] as const) await this.queues.addLedgerJobs(databaseId, lane, byLane[lane]);
       inTransaction(this.db, () => {
-        for (const row of rows) this.ledger.markQueued(row);
+        for (const row of rows) this.planner.markQueued(row);
       });
       handed += rows.length;
     }

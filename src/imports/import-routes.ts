@@ -1,9 +1,10 @@
 import fs from "node:fs";
 import type http from "node:http";
 import { pipeline } from "node:stream/promises";
-import type { HubRuntime } from "../app/runtime.ts";
+import type { HubQueues } from "../../jobs/queues.ts";
+import type { HubContext } from "../api/context.ts";
+import type { HubConfig } from "../config.ts";
 import { HubError, type ErrorCode } from "../errors.ts";
-import { buildContext } from "../api/context.ts";
 import { HTTP_STATUS, restErrorOf } from "../http/error-status.ts";
 import { sendFailure, sendJson, type RouteHandler } from "../http/respond.ts";
 import { requireAccess } from "../partners/access-rules.ts";
@@ -16,14 +17,23 @@ import { acceptUpload, UploadRefusal } from "./import-uploads.ts";
 /** The shared mapping; an internal refusal here is the queue being out of reach (503). */
 const STATUS: Record<ErrorCode, number> = { ...HTTP_STATUS, INTERNAL_SERVER_ERROR: 503 };
 
-function authorize(runtime: HubRuntime, req: http.IncomingMessage, rule: string): Principal {
-  const ctx = buildContext(runtime.services, req.headers.authorization, "");
-  return requireAccess(rule, ctx.principal, ctx.authFailure);
+/** What the api hands the import routes (api/start-api.ts). */
+export interface ImportRouteDeps {
+  /** The caller of a request, as the api's request context resolves its Authorization header. */
+  callerOf(authorization: string | undefined): Pick<HubContext, "principal" | "authFailure">;
+  queues: HubQueues;
+  dataDir: string;
+  settings: HubConfig["imports"];
+}
+
+function authorize(deps: ImportRouteDeps, req: http.IncomingMessage, rule: string): Principal {
+  const caller = deps.callerOf(req.headers.authorization);
+  return requireAccess(rule, caller.principal, caller.authFailure);
 }
 
 /** State and counts only: the failure reason is one of the fixed sentences, never the parser's text. */
-async function status(runtime: HubRuntime, id: string, res: http.ServerResponse): Promise<void> {
-  const job = isImportId(id) ? await runtime.queues.imports.getJob(id) : undefined;
+async function status(deps: ImportRouteDeps, id: string, res: http.ServerResponse): Promise<void> {
+  const job = isImportId(id) ? await deps.queues.imports.getJob(id) : undefined;
   if (!job) throw new HubError("NOT_FOUND", "no such import");
   const state = await job.getState();
   sendJson(res, 200, {
@@ -32,12 +42,12 @@ async function status(runtime: HubRuntime, id: string, res: http.ServerResponse)
     progress: job.progress || null,
     summary: job.returnvalue ?? null,
     error: state === "failed" ? shownFailure(job.failedReason) : null,
-    rejectsUrl: rejectsFileOf(runtime.config.dataDir, id) ? `/imports/${id}/rejects` : null,
+    rejectsUrl: rejectsFileOf(deps.dataDir, id) ? `/imports/${id}/rejects` : null,
   });
 }
 
-async function rejects(runtime: HubRuntime, id: string, res: http.ServerResponse): Promise<void> {
-  const file = rejectsFileOf(runtime.config.dataDir, id);
+async function rejects(deps: ImportRouteDeps, id: string, res: http.ServerResponse): Promise<void> {
+  const file = rejectsFileOf(deps.dataDir, id);
   if (!file) throw new HubError("NOT_FOUND", "this import has no rejected rows");
   res.writeHead(200, { "content-type": "application/x-ndjson", "x-content-type-options": "nosniff", "cache-control": "no-store" });
   // pipeline closes the file when the caller hangs up, and turns a read error into a closed response.
@@ -50,21 +60,21 @@ async function rejects(runtime: HubRuntime, id: string, res: http.ServerResponse
  * ISSUER key uploads (it writes the register); ISSUER and ADMIN keys read the state and rejects,
  * which hold counts, line numbers and codes only.
  */
-export function importRoutes(runtime: HubRuntime): Record<string, RouteHandler> {
-  const limits = { maxUploadBytes: runtime.config.imports.maxUploadBytes, quota: new ImportQuota(runtime.queues, runtime.config.imports.maxPerKey) };
+export function importRoutes(deps: ImportRouteDeps): Record<string, RouteHandler> {
+  const limits = { maxUploadBytes: deps.settings.maxUploadBytes, quota: new ImportQuota(deps.queues, deps.settings.maxPerKey) };
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse) => {
     const parts = (req.url ?? "/").split("?")[0].split("/").filter(Boolean);
     try {
       if (req.method === "POST" && parts.length === 1) {
-        const issuer = authorize(runtime, req, "POST /imports");
-        const accepted = await acceptUpload(req, runtime.config.dataDir, runtime.queues, issuer, limits);
+        const issuer = authorize(deps, req, "POST /imports");
+        const accepted = await acceptUpload(req, deps.dataDir, deps.queues, issuer, limits);
         sendJson(res, 202, { id: accepted.id, state: "waiting", statusUrl: `/imports/${accepted.id}` });
       } else if (req.method === "GET" && parts.length === 2) {
-        authorize(runtime, req, "GET /imports");
-        await status(runtime, parts[1], res);
+        authorize(deps, req, "GET /imports");
+        await status(deps, parts[1], res);
       } else if (req.method === "GET" && parts.length === 3 && parts[2] === "rejects") {
-        authorize(runtime, req, "GET /imports");
-        await rejects(runtime, parts[1], res);
+        authorize(deps, req, "GET /imports");
+        await rejects(deps, parts[1], res);
       } else {
         throw new HubError("NOT_FOUND", "use POST /imports, GET /imports/<id> or GET /imports/<id>/rejects");
       }

@@ -29,6 +29,8 @@ export interface AuditLogOptions {
   /** Told how each flush went (the storage monitor). */
   storage?: StorageReporter;
   maxPending?: number;
+  /** Told of every record (metrics). */
+  onRecord?: (entry: AuditEntry) => void;
 }
 
 /** Results that mean the number exists on the register (evidence a partner handles V2023 numbers). */
@@ -69,7 +71,7 @@ export class AuditLog {
   readonly #idPrefix = `aud_${crypto.randomBytes(8).toString("base64url")}`;
   #idCounter = 0;
   /** Told of every record (metrics). */
-  onRecord: ((entry: AuditEntry) => void) | null = null;
+  readonly #onRecord: ((entry: AuditEntry) => void) | null;
   readonly #timer: NodeJS.Timeout;
 
   constructor(
@@ -80,6 +82,7 @@ export class AuditLog {
   ) {
     this.#storage = options.storage ?? NO_STORAGE_REPORTER;
     this.#maxPending = options.maxPending ?? MAX_PENDING_AUDIT;
+    this.#onRecord = options.onRecord ?? null;
     this.#store = new AuditStore(db);
     this.#timer = setInterval(() => this.flush(), FLUSH_MS);
     this.#timer.unref();
@@ -128,7 +131,7 @@ export class AuditLog {
     this.requireRoom(1);
     const row = this.toRow(entry);
     this.#buffer.push(row);
-    this.onRecord?.(entry);
+    this.#onRecord?.(entry);
     if (this.#buffer.length >= FLUSH_CHUNK && this.#failing === null) this.flush();
     return row.id;
   }

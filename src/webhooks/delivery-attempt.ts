@@ -91,12 +91,11 @@ export class DeliveryAttempts {
     private readonly policy: UrlPolicy,
     private readonly settings: DeliverySettings,
     private readonly now: () => Date = () => new Date(),
+    /** Told of every finished attempt, with the time from the event to a 2xx (metrics). */
+    private readonly onAttempt: ((status: "SUCCEEDED" | "FAILED" | "DEAD", eventToDeliveryMs: number | null) => void) | null = null,
   ) {
     this.store = new DeliveryStore(db);
   }
-
-  /** Told of every finished attempt, with the time from the event to a 2xx (metrics). */
-  onAttempt: ((status: "SUCCEEDED" | "FAILED" | "DEAD", eventToDeliveryMs: number | null) => void) | null = null;
 
   /** One attempt of a test event (the ledger's deliveries go through prepareAttempt, start, send and complete). */
   async attempt(ref: DeliveryRef, isLast: boolean): Promise<AttemptOutcome> {

@@ -7,13 +7,10 @@ import { subscriptionReceivesSql } from "../events/event-visibility.ts";
  * created them may see (the rule lives in events/event-visibility.ts).
  */
 export class FanoutQueries {
-  readonly #db: HubDb;
   readonly #forEvent: Statement;
   readonly #forReplay: Statement;
-  #backlog: Statement | undefined;
 
   constructor(db: HubDb) {
-    this.#db = db;
     this.#forEvent = db.$client.prepare(`
       SELECT s.id FROM webhook_subscriptions s LEFT JOIN api_keys k ON k.id = s.key_id
       WHERE s.status = 'ACTIVE' AND ${subscriptionReceivesSql({ type: "@type", cardNumber: "@cardNumber", holderId: "@holder" })}
@@ -33,11 +30,5 @@ export class FanoutQueries {
   /** The events after `after` that the subscription receives, in sequence order. */
   eventsForReplay(args: { subscriptionId: string; after: number; limit: number }): { sequence: number; type: string }[] {
     return this.#forReplay.all({ subscription: args.subscriptionId, after: args.after, limit: args.limit }) as { sequence: number; type: string }[];
-  }
-
-  /** Committed events not fanned out yet (still in the outbox); prepared on first use, read by /metrics. */
-  outboxBacklog(): number {
-    this.#backlog ??= this.#db.$client.prepare("SELECT count(*) AS n FROM events WHERE dispatched_at IS NULL");
-    return (this.#backlog.get() as { n: number }).n;
   }
 }

@@ -42,12 +42,11 @@ export class WebhookDispatch {
     private readonly ledger: DeliveryLedger,
     private readonly queues: () => HubQueues,
     private readonly now: () => Date = () => new Date(),
+    /** Told when deliveries were written to the ledger (a replay), so the relay hands them over. */
+    private readonly onOwed: (() => void) | null = null,
   ) {
     this.log = new SubscriptionStore(db);
   }
-
-  /** Told when deliveries were written to the ledger (a replay), so the relay hands them over. */
-  onOwed: (() => void) | null = null;
 
   async sendTestEvent(principal: Principal, subscriptionId: string): Promise<DeliveryRow> {
     const subscription = this.subscriptions.own(principal, subscriptionId);

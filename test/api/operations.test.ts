@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { HUB_QUEUES, QUEUE_NAMES } from "../../jobs/queues.ts";
 import { TestHub } from "../helpers/temp-hub.ts";
 import { TestReceiver } from "../helpers/receiver.ts";
 import { ALL_EVENTS_NO_LINEAGE, issue, subscribe, v2023 } from "../helpers/webhook-fixtures.ts";
@@ -37,6 +38,9 @@ describe("operations: metrics and the queue board", () => {
     expect(metric(text, "fpr_hub_webhook_delivery_latency_seconds_count")).toBe(1);
     expect(metric(text, "fpr_hub_outbox_backlog")).toBe(0);
     expect(text).toMatch(/^fpr_hub_queue_jobs\{queue="webhooks\.deliver",state="waiting"\} \d+$/m);
+    // Every queue of the registry is counted, the maintenance queue included.
+    expect(text).toMatch(/^fpr_hub_queue_jobs\{queue="hub\.maintenance",state="waiting"\} \d+$/m);
+    for (const queue of HUB_QUEUES) expect(metric(text, `fpr_hub_queue_jobs{queue="${queue}",state="failed"}`), queue).toBeGreaterThanOrEqual(0);
     expect(metric(text, 'fpr_hub_holders{card="V2023"}')).toBe(1);
     expect(metric(text, 'fpr_hub_partners{level="OBSERVED"}')).toBe(1);
     expect(text).not.toMatch(/METRICS/i);
@@ -57,5 +61,8 @@ describe("operations: metrics and the queue board", () => {
     expect(api.status).toBe(200);
     const names = ((await api.json()) as { queues: { name: string }[] }).queues.map((q) => q.name);
     expect(names).toEqual(expect.arrayContaining(["webhooks.deliver", "webhooks.deliver-urgent", "imports.run"]));
+    // Every queue of the registry is on the board, the maintenance queue included, and no other.
+    expect(names).toContain(QUEUE_NAMES.maintenance);
+    expect([...names].sort()).toEqual([...HUB_QUEUES].sort());
   });
 });

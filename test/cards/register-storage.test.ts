@@ -43,9 +43,8 @@ describe("register mutations on failing storage", () => {
       recordStorageOk: (writer) => seen.push(`ok ${writer}`),
       recordStorageLoss: () => {},
     };
-    const register = new RegisterContext(services.db, new Digester(TEST_SECRET), clock.now, storage);
     let kicks = 0;
-    register.afterEventsCommitted = () => (kicks += 1);
+    const register = new RegisterContext(services.db, new Digester(TEST_SECRET), clock.now, storage, () => (kicks += 1));
     return { services, register, seen, kicks: () => kicks };
   }
 

@@ -56,7 +56,7 @@ describe.skipIf(refused !== null)(`RETURNING writes on a real full disk${refused
 
   it("a partner, an API key and a revocation are refused on the full disk, never answered unstored; they succeed once space is back", () => {
     const db = openDatabase(path.join(dir, "hub.sqlite"));
-    const services = createServices(db, new Digester(TEST_SECRET));
+    const services = createServices({ db, digester: new Digester(TEST_SECRET) });
     try {
       const admin = services.apiKeys.create({ role: "ADMIN" });
       free = fillDisk(dir);

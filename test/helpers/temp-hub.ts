@@ -25,7 +25,7 @@ export class TestClock {
 /** Services over a fresh SQLite file with real migrations. */
 export function tempServices(clock = new TestClock()): HubServices & { file: string } {
   const file = path.join(tempDir(), "hub.sqlite");
-  return Object.assign(createServices(openDatabase(file), new Digester(TEST_SECRET), clock.now), { file });
+  return Object.assign(createServices({ db: openDatabase(file), digester: new Digester(TEST_SECRET), now: clock.now }), { file });
 }
 
 /** A configuration for one test hub: its own data dir, its own queue prefix, the test Redis, fast retries. */

@@ -1,9 +1,9 @@
 import fc from "fast-check";
 import { Job, Queue, UnrecoverableError, type Processor } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createProcessors, type WorkerQueueName } from "../../jobs/processors.ts";
+import { createProcessors } from "../../jobs/processors.ts";
 import { MAX_PRIOR_ATTEMPTS } from "../../jobs/job-data.ts";
-import { QUEUE_NAMES } from "../../jobs/queues.ts";
+import { QUEUE_NAMES, type QueueName as WorkerQueueName } from "../../jobs/queues.ts";
 import { dbSnapshot } from "../helpers/db-snapshot.ts";
 import { TestReceiver } from "../helpers/receiver.ts";
 import { TestHub } from "../helpers/temp-hub.ts";

@@ -34,7 +34,7 @@ describe("watchlist migration", () => {
     const old = drizzle(sqlite, { schema });
     migrate(old, { migrationsFolder: migrationsUpTo("0007_watched_numbers") });
     const clock = new TestClock();
-    const services = createServices(Object.assign(old, { $client: sqlite }) as HubDb, new Digester(TEST_SECRET), clock.now);
+    const services = createServices({ db: Object.assign(old, { $client: sqlite }) as HubDb, digester: new Digester(TEST_SECRET), now: clock.now });
     const issue = (number: string, extra: Record<string, unknown> = {}) =>
       issueCard(services.register, { number, validFrom: "2016-05-10", validUntil: "2026-05-09", englishName: "MIGRATE, TEST", ...extra });
     issue("CAN110081080319");
