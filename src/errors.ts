@@ -1,5 +1,5 @@
 /**
- * The hub's one error type. Services throw `HubError(code, message)`; `src/http/error-mapping.ts`
+ * The hub's one error type. Services throw `HubError(code, message)`; `src/api/error-mapping.ts`
  * is the only place that turns it into a GraphQL error. Messages are shown to callers, so they
  * must never contain secrets, names, SQL or stack traces.
  */

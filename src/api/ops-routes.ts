@@ -42,7 +42,7 @@ function redisProbe(runtime: HubRuntime): () => Promise<boolean> {
   };
 }
 
-/** The /readyz answer: 503 on any problem; codes only (src/health/health-checks.ts), never details. */
+/** The /readyz answer: 503 on any problem; codes only (src/health-checks.ts), never details. */
 async function readiness(runtime: HubRuntime, redisAnswers: () => Promise<boolean>): Promise<{ status: number; body: Record<string, unknown> }> {
   const redisOk = await redisAnswers();
   const problems = runtime.health.codes("problem");

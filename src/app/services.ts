@@ -64,7 +64,7 @@ export interface ServiceSettings {
   urlPolicy: UrlPolicy;
   /** CloudEvents source and per-request timeout of probes. */
   probe: { sourceUri: string; timeoutMs: number };
-  /** Told of storage failures and successes (src/health/storage-health.ts). */
+  /** Told of storage failures and successes (src/db/storage-health.ts). */
   storage?: StorageReporter;
 }
 

@@ -5,7 +5,7 @@ import { HubError } from "../errors.ts";
  * locked, an I/O error, or the file system went read-only. Such an error says nothing about the
  * request: the same request succeeds once the operator frees space or the lock clears. So callers
  * get SERVICE_UNAVAILABLE with a retry hint (never INTERNAL_SERVER_ERROR, never the SQL or a path),
- * writers with a buffer keep it and retry, and the storage monitor (src/health/storage-health.ts)
+ * writers with a buffer keep it and retry, and the storage monitor (src/db/storage-health.ts)
  * reports it on /readyz. Recognised: better-sqlite3's SqliteError codes (SQLITE_FULL, SQLITE_BUSY*,
  * SQLITE_LOCKED*, SQLITE_IOERR*, SQLITE_READONLY*) and Node's file-system codes for the same
  * conditions (ENOSPC, EDQUOT, EROFS, EIO), also when wrapped (drizzle's `cause`, Apollo's
@@ -89,7 +89,7 @@ export function asStorageUnavailable(error: unknown): unknown {
 }
 
 /**
- * What a writer tells the storage monitor (src/health/storage-health.ts) after a write. Any write
+ * What a writer tells the storage monitor (src/db/storage-health.ts) after a write. Any write
  * path may call it; the monitor logs, and turns transient failures into /readyz problems.
  */
 export interface StorageReporter {
