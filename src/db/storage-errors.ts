@@ -72,11 +72,6 @@ export function isTransientStorageError(error: unknown): boolean {
   return storageTroubleOf(error) !== null;
 }
 
-/** The disk (or the database's size limit) is full: freeing space is what helps. */
-export function isStorageFull(error: unknown): boolean {
-  return storageTroubleOf(error) === "disk-full";
-}
-
 /** The caller's error for a transient storage trouble. */
 export function storageUnavailable(trouble: StorageTrouble): HubError {
   return new StorageUnavailableError(trouble);
