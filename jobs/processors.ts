@@ -26,7 +26,7 @@ function deliveryAttempts(runtime: HubRuntime): DeliveryAttempts {
 }
 
 /** The runner that keeps endpoints from holding each other up (webhooks/delivery-runner.ts). */
-export function deliveryRunner(runtime: HubRuntime, attempts: DeliveryAttempts): DeliveryRunner {
+function deliveryRunner(runtime: HubRuntime, attempts: DeliveryAttempts): DeliveryRunner {
   const { config, services, relay, log } = runtime;
   const webhooks = config.webhooks;
   const breaker = new EndpointBreaker(services.db, { baseMs: webhooks.breakerMs, maxMs: webhooks.breakerMaxMs, probeHoldMs: webhooks.timeoutMs + 5000 });

@@ -1,10 +1,10 @@
 import { Queue, type JobsOptions } from "bullmq";
 import { Redis } from "ioredis";
 
-import { laneOf, type Lane } from "../src/events/lanes.ts";
+import type { Lane } from "../src/events/lanes.ts";
 import { attemptsAllowed, DELIVERY_BACKOFF, FANOUT_RETRIES, RUN_ONCE, testEventJobAttempts } from "../src/webhooks/retry-policy.ts";
 
-export { laneOf, type Lane };
+export type { Lane };
 
 export const QUEUE_NAMES = {
   fanout: { urgent: "webhooks.fanout-urgent", bulk: "webhooks.fanout" },

@@ -20,7 +20,7 @@ function findPackageRoot(start: string): string {
   }
 }
 
-export const PACKAGE_ROOT = findPackageRoot(path.dirname(fileURLToPath(import.meta.url)));
+const PACKAGE_ROOT = findPackageRoot(path.dirname(fileURLToPath(import.meta.url)));
 
 /** A path inside the package, e.g. `packagePath("drizzle")`. */
 export function packagePath(...segments: string[]): string {

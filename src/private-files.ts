@@ -6,7 +6,7 @@ import fs from "node:fs";
  * of the machine, whatever the umask. The hub's own files and folders that already exist with wider
  * permissions are tightened too (best effort).
  */
-export const PRIVATE_DIR_MODE = 0o700;
+const PRIVATE_DIR_MODE = 0o700;
 export const PRIVATE_FILE_MODE = 0o600;
 
 function tighten(target: string, mode: number): void {

@@ -15,7 +15,7 @@ const CALLER_MISTAKES = new Set([
   "PERSISTED_QUERY_NOT_SUPPORTED",
 ]);
 
-export const INTERNAL_MESSAGE = "internal error: the hub could not answer; quote the x-request-id header when reporting it";
+const INTERNAL_MESSAGE = "internal error: the hub could not answer; quote the x-request-id header when reporting it";
 
 export interface ErrorMappingOptions {
   /** Production: messages lose graphql-js's "Did you mean ...?" suggestions (schema details). */

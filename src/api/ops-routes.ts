@@ -25,7 +25,7 @@ function databaseAnswers(runtime: HubRuntime): boolean {
 }
 
 /** How long /readyz waits for Redis's PONG: a Redis that hangs (a long command, CLIENT PAUSE) makes it not ready, not slow. */
-export const READY_REDIS_TIMEOUT_MS = 500;
+const READY_REDIS_TIMEOUT_MS = 500;
 
 /** Whether Redis answers PING within the bound; concurrent probes share one PING in flight. */
 function redisProbe(runtime: HubRuntime): () => Promise<boolean> {

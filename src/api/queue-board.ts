@@ -7,7 +7,7 @@ import { requireAccess } from "../partners/access-rules.ts";
 import { isHubError } from "../errors.ts";
 import type { RouteHandler } from "../http/respond.ts";
 
-export const BOARD_PATH = "/admin/queues";
+const BOARD_PATH = "/admin/queues";
 
 /** The API key from `Authorization: Bearer <key>`, or the password of Basic auth (so a browser can sign in). */
 function keyFrom(header: string | undefined): string | undefined {

@@ -17,7 +17,7 @@ const authChecker: AuthChecker<HubContext> = ({ context, info }) => {
   return true;
 };
 
-export const RESOLVERS = [CardNumberResolver, CardResolver, VerificationResolver, ChangesResolver, PartnerResolver, WebhookResolver, CoverageResolver] as const;
+const RESOLVERS = [CardNumberResolver, CardResolver, VerificationResolver, ChangesResolver, PartnerResolver, WebhookResolver, CoverageResolver] as const;
 
 let cached: GraphQLSchema | undefined;
 

@@ -3,7 +3,7 @@ import type { HubConfig } from "../config.ts";
 import { OutboxRelay } from "../events/outbox-relay.ts";
 import { LedgerDeliveryPlanner } from "../webhooks/delivery-planner.ts";
 import { closeServices, createServices, type HubServices } from "./services.ts";
-import { openServices, openStore, serviceSettings } from "./open-services.ts";
+import { openStore, serviceSettings } from "./open-services.ts";
 import { findOrStartRedis, type RedisHandle } from "../redis/find-redis.ts";
 import { refuseEvictingRedis, watchRedisRequirements } from "../redis/redis-requirements.ts";
 import { RedisConnectionState } from "../redis/redis-connection-state.ts";
@@ -17,8 +17,6 @@ import type { Digester } from "../hub-secret.ts";
 import { prepareDataDir } from "../data-dir.ts";
 
 export type { Logger } from "./logger.ts";
-export { openServices };
-
 
 /** What the api and worker roles share: services, Redis, the queues and the outbox relay. */
 export interface HubRuntime {

@@ -58,7 +58,7 @@ export interface HubServices {
   readonly enumeration: EnumerationGuard | null;
 }
 
-export const DEFAULT_URL_POLICY: UrlPolicy = { requireHttps: false, allowCidrs: [] };
+const DEFAULT_URL_POLICY: UrlPolicy = { requireHttps: false, allowCidrs: [] };
 
 export interface ServiceSettings {
   urlPolicy: UrlPolicy;
@@ -68,7 +68,7 @@ export interface ServiceSettings {
   storage?: StorageReporter;
 }
 
-export const DEFAULT_SETTINGS: ServiceSettings = { urlPolicy: DEFAULT_URL_POLICY, probe: { sourceUri: "urn:fpr-hub", timeoutMs: 10_000 } };
+const DEFAULT_SETTINGS: ServiceSettings = { urlPolicy: DEFAULT_URL_POLICY, probe: { sourceUri: "urn:fpr-hub", timeoutMs: 10_000 } };
 
 /** Everything the services are built with, in one call (app/runtime.ts, app/open-services.ts, tests). */
 export interface ServiceOptions {

@@ -24,7 +24,7 @@ import { isV2023Shape, parseV2023 } from "./card-number-v2023.ts";
 export { normalizeCardNumber } from "./card-number-normalize.ts";
 export { computeV2023CheckCharacter } from "./card-number-v2023.ts";
 
-export type { CardNumberError, CardNumberErrorCode, CardVersion, ParsedCardNumber, Sex } from "./card-number-result.ts";
+export type { CardNumberErrorCode, CardVersion, ParsedCardNumber, Sex } from "./card-number-result.ts";
 
 /**
  * Normalizes and validates a card number. Never throws for any string input (only for an invalid

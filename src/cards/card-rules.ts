@@ -6,7 +6,7 @@ import { addDays, addYears, chinaToday, isCalendarDate } from "../china-date.ts"
 export const V2023_LAUNCH = "2023-12-01";
 const MAX_VALIDITY_YEARS = 10;
 const MAX_DAYS_AHEAD = 90;
-export const MAX_ISSUE_COUNT = 99;
+const MAX_ISSUE_COUNT = 99;
 
 /** Parses a number that must be a well-formed FPR number (birth dates checked against `now`), or throws INVALID_CARD_NUMBER. */
 export function requireCardNumber(input: string, field: string, now: Date): ParsedCardNumber & { normalized: string } {

@@ -3,7 +3,7 @@ import { chinaDayEnd, chinaDayStart } from "../china-date.ts";
 import type { CardState, HolderStatus } from "../db/column-types.ts";
 
 // The lists are kept beside the table definitions, which type the columns with them.
-export { CARD_STATES, HOLDER_STATUSES, type CardState, type HolderStatus } from "../db/column-types.ts";
+export { HOLDER_STATUSES, type CardState, type HolderStatus } from "../db/column-types.ts";
 export type CheckResult = CardState | "HOLDER_INACTIVE" | "NOT_FOUND" | "MALFORMED";
 
 /** A card instance joined with its holder, as the register reads it. */

@@ -8,7 +8,7 @@ interface Instance {
 }
 
 /** A new holder, with the facts the rollout figures use and the name digests. */
-export interface NewHolder {
+interface NewHolder {
   at: string;
   number: string;
   version: string;
@@ -20,7 +20,7 @@ export interface NewHolder {
   chinese: string | null;
 }
 
-export interface NewCard extends Instance {
+interface NewCard extends Instance {
   version: string;
   holderId: number;
   state: CardState;

@@ -11,7 +11,7 @@ export interface ImportCommandOptions {
 }
 
 /** Exit code when the import finished but rejected rows (see the rejects file). */
-export const EXIT_ROWS_REJECTED = 3;
+const EXIT_ROWS_REJECTED = 3;
 
 function formatOf(file: string, option: string | undefined): ImportFormat {
   const format = option ?? (file.toLowerCase().endsWith(".csv") ? "csv" : "ndjson");

@@ -38,7 +38,7 @@ export interface ShutdownOptions {
   signals?: Pick<NodeJS.EventEmitter, "on">;
 }
 
-export const SIGNAL_EXIT_CODES = { SIGINT: 130, SIGTERM: 143 } as const;
+const SIGNAL_EXIT_CODES = { SIGINT: 130, SIGTERM: 143 } as const;
 type StopSignal = keyof typeof SIGNAL_EXIT_CODES;
 
 async function describeRunning(running: Set<StopPart>): Promise<string[]> {

@@ -12,7 +12,7 @@ export interface ConformanceRunView extends Omit<ConformanceRunRow, "detail"> {
   detail: Record<string, unknown> | null;
 }
 
-export function toRunView(row: ConformanceRunRow): ConformanceRunView {
+function toRunView(row: ConformanceRunRow): ConformanceRunView {
   return { ...row, detail: row.detail ? (JSON.parse(row.detail) as Record<string, unknown>) : null };
 }
 
@@ -99,7 +99,7 @@ export class ConformanceProbe {
 }
 
 /** Compares the partner's answers with the expected classes, item by item. */
-export function grade(items: ProbeItem[], answerText: string, url: string): Record<string, unknown> {
+function grade(items: ProbeItem[], answerText: string, url: string): Record<string, unknown> {
   let answers = new Map<string, string>();
   let error: string | null = null;
   try {

@@ -9,7 +9,7 @@ registerEnumType(CoverageGroupEnum, { name: "CoverageGroup", description: "How r
 export const MigrationGroupEnum = { TOTAL: "TOTAL", PROVINCE: "PROVINCE", NATIONALITY: "NATIONALITY" } as const;
 registerEnumType(MigrationGroupEnum, { name: "MigrationGroup", description: "How migration progress is grouped." });
 
-export const EndpointBreakerStateEnum = { CLOSED: "CLOSED", PARKED: "PARKED", PROBING: "PROBING" } as const;
+const EndpointBreakerStateEnum = { CLOSED: "CLOSED", PARKED: "PARKED", PROBING: "PROBING" } as const;
 registerEnumType(EndpointBreakerStateEnum, {
   name: "EndpointBreakerState",
   description: "The circuit breaker of a subscription's endpoint: after repeated failures in a row the hub stops sending to it for a while, so a failing endpoint costs only itself.",

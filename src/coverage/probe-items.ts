@@ -3,7 +3,7 @@ import { makeV2017Number, makeV2023Number } from "../card-numbers/card-number-ge
 import { computeV2023CheckCharacter } from "../card-numbers/card-number.ts";
 
 /** How a partner's system must classify each probe number. */
-export type ProbeClass = "V2023" | "V2017" | "MALFORMED" | "NOT_FPR" | "REJECTED";
+type ProbeClass = "V2023" | "V2017" | "MALFORMED" | "NOT_FPR" | "REJECTED";
 
 export interface ProbeItem {
   id: string;

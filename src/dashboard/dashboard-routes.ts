@@ -9,7 +9,7 @@ import { sendError, type RouteHandler } from "../http/respond.ts";
  * Everything the page loads comes from the hub itself: no inline script or style, no CDN. The
  * sign-in form never submits (form-action 'none'), so a key can never end up in a URL.
  */
-export const DASHBOARD_CSP = [
+const DASHBOARD_CSP = [
   "default-src 'self'",
   "connect-src 'self'",
   "img-src 'self' data:",

@@ -7,8 +7,7 @@
  * webhooks/subscription-service.ts).
  */
 
-export const CARD_STATES = ["VALID", "EXPIRED", "SUPERSEDED", "REPORTED_LOST", "REVOKED"] as const;
-export type CardState = (typeof CARD_STATES)[number];
+export type CardState = "VALID" | "EXPIRED" | "SUPERSEDED" | "REPORTED_LOST" | "REVOKED";
 
 export const HOLDER_STATUSES = ["ACTIVE", "CANCELLED", "NATURALIZED", "DECEASED"] as const;
 export type HolderStatus = (typeof HOLDER_STATUSES)[number];
@@ -47,8 +46,7 @@ export const CONFORMANCE_STATES = ["NOT_RUN", "RUNNING", "PASSED", "FAILED"] as 
 export type ConformanceState = (typeof CONFORMANCE_STATES)[number];
 
 /** A check, a verification, or a number added to / removed from a watchlist. */
-export const AUDIT_KINDS = ["CHECK", "VERIFY", "WATCH", "UNWATCH"] as const;
-export type AuditKind = (typeof AUDIT_KINDS)[number];
+export type AuditKind = "CHECK" | "VERIFY" | "WATCH" | "UNWATCH";
 
 /** webhook_subscriptions.status: ACTIVE receives deliveries; PAUSED by its partner; DISABLED by the hub. */
 export const SUBSCRIPTION_STATUSES = ["ACTIVE", "PAUSED", "DISABLED"] as const;
@@ -59,5 +57,4 @@ export const DELIVERY_STATUSES = ["PENDING", "SUCCEEDED", "FAILED", "DEAD"] as c
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 
 /** conformance_runs.state: RUNNING until graded. */
-export const CONFORMANCE_RUN_STATES = ["RUNNING", "PASSED", "FAILED"] as const;
-export type ConformanceRunState = (typeof CONFORMANCE_RUN_STATES)[number];
+export type ConformanceRunState = "RUNNING" | "PASSED" | "FAILED";

@@ -37,7 +37,7 @@ const SQLITE_TROUBLES: [prefix: string, trouble: StorageTrouble][] = [
 const ERRNO_TROUBLES: Record<string, StorageTrouble> = { ENOSPC: "disk-full", EDQUOT: "disk-full", EROFS: "read-only", EIO: "io-error" };
 
 /** The caller's error for a storage trouble; it still says which trouble (for retry decisions), but only by code and message. */
-export class StorageUnavailableError extends HubError {
+class StorageUnavailableError extends HubError {
   constructor(readonly trouble: StorageTrouble) {
     super("SERVICE_UNAVAILABLE", `storage is temporarily unavailable (${SHOWN[trouble]}); retry shortly`, { retryAfterMs: RETRY_AFTER_MS[trouble] });
   }
@@ -70,11 +70,6 @@ export function storageTroubleOf(error: unknown): StorageTrouble | null {
 
 export function isTransientStorageError(error: unknown): boolean {
   return storageTroubleOf(error) !== null;
-}
-
-/** The disk (or the database's size limit) is full: freeing space is what helps. */
-export function isStorageFull(error: unknown): boolean {
-  return storageTroubleOf(error) === "disk-full";
 }
 
 /** The caller's error for a transient storage trouble. */

@@ -12,7 +12,7 @@ import type { Industry, PartnerService } from "../partners/partner-service.ts";
 import type { Role } from "../partners/roles.ts";
 import { ensurePrivateDir, writePrivateFile } from "../private-files.ts";
 
-export const DEMO_HOLDERS = 3000;
+const DEMO_HOLDERS = 3000;
 export const DEMO_SEED = 20231201;
 const KEYS_FILE = "demo-keys.json";
 

@@ -13,7 +13,7 @@ export type RegisterOperation =
   | { kind: "holder"; number: string; status: HolderStatus };
 
 /** Deterministic PRNG (mulberry32): the same seed gives the same register. */
-export function seededRandom(seed: number): () => number {
+function seededRandom(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;

@@ -4,9 +4,9 @@ import { EVENT_TYPES, visibleEventData, type EventType, type StoredEvent } from 
 import { toStoredEvent } from "./event-log.ts";
 import { prepareFeedPage } from "./event-log.store.ts";
 
-export const MAX_PAGE_SIZE = 1000;
+const MAX_PAGE_SIZE = 1000;
 
-export interface EventView {
+interface EventView {
   id: string;
   sequence: number;
   type: EventType;
@@ -43,7 +43,7 @@ export function decodeCursor(cursor: string): number {
   return Number(match[1]);
 }
 
-export function toEventView(event: StoredEvent, canReadLineage: boolean): EventView {
+function toEventView(event: StoredEvent, canReadLineage: boolean): EventView {
   return {
     id: eventId(event.sequence),
     sequence: event.sequence,

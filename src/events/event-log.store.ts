@@ -5,7 +5,7 @@ import { events } from "../db/schema.ts";
 import { eventVisibleSql } from "./event-visibility.ts";
 
 /** The events table's columns under the names of a StoredEvent: the one SELECT list of every read of whole events. */
-export const EVENT_COLUMNS = "sequence, type, card_number AS cardNumber, issue_count AS issueCount, holder_id AS holderId, occurred_at AS occurredAt, data";
+const EVENT_COLUMNS = "sequence, type, card_number AS cardNumber, issue_count AS issueCount, holder_id AS holderId, occurred_at AS occurredAt, data";
 
 /** A whole event as stored: `data` is still JSON text (event-log.ts reads it into a StoredEvent). */
 export type EventRow = Pick<typeof events.$inferSelect, "sequence" | "type" | "cardNumber" | "issueCount" | "holderId" | "occurredAt" | "data">;

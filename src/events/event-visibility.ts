@@ -25,12 +25,12 @@ export interface ReaderSql {
 }
 
 /** SQL: the key `k` (an api_keys alias) is unrevoked and carries `scope`. */
-export function keyHasScopeSql(k: string, scope: Scope): string {
+function keyHasScopeSql(k: string, scope: Scope): string {
   return `(${k}.revoked_at IS NULL AND instr(',' || ${k}.scopes || ',', ',${scope},') > 0)`;
 }
 
 /** A subscription `s` reads with the scopes of the key `k` that created it (while unrevoked). */
-export function subscriptionReaderSql(s = "s", k = "k"): ReaderSql {
+function subscriptionReaderSql(s = "s", k = "k"): ReaderSql {
   return { seesAll: keyHasScopeSql(k, "EVENTS_ALL"), lineage: keyHasScopeSql(k, "LINEAGE_READ"), partnerId: `${s}.partner_id` };
 }
 

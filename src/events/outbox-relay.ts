@@ -36,7 +36,7 @@ export interface DeliveryPlanner {
 
 const BATCH = 500;
 /** Rows due within this long are handed to Redis (as delayed jobs); later ones wait in the database. */
-export const HANDOFF_HORIZON_MS = 60_000;
+const HANDOFF_HORIZON_MS = 60_000;
 
 /** Sets the high-water mark to ARGV[1] unless the mark is higher: then returns the mark (the database is behind). */
 const HIGH_WATER = `

@@ -5,7 +5,7 @@ import type { ImportFormat } from "./import-runner.ts";
 
 /** Import ids are minted by the upload route (`imp_` + 12 base64url characters); nothing else is one. */
 export const IMPORT_ID = /^imp_[A-Za-z0-9_-]{12}$/;
-export const IMPORT_FORMATS: readonly ImportFormat[] = ["ndjson", "csv"];
+const IMPORT_FORMATS: readonly ImportFormat[] = ["ndjson", "csv"];
 
 export function isImportId(value: unknown): value is string {
   return typeof value === "string" && IMPORT_ID.test(value);
@@ -53,11 +53,4 @@ export function rejectsFileOf(dataDir: string, importId: string): string | null 
   } catch {
     return null;
   }
-}
-
-/** Removes both files of an import, whatever its format (best effort). */
-export function removeImportFiles(dataDir: string, importId: string, which: "data" | "all"): void {
-  if (!isImportId(importId)) return;
-  for (const format of IMPORT_FORMATS) fs.rmSync(importFiles(dataDir, importId, format).data, { force: true });
-  if (which === "all") fs.rmSync(importFiles(dataDir, importId, "ndjson").rejects, { force: true });
 }

@@ -32,7 +32,7 @@ function fixedMessage(code: ErrorCode, field: string | undefined): string {
 }
 
 /** A spreadsheet reads a cell starting with = + - @ tab or CR as a formula: such text gets a leading '. */
-export function neutralizeFormula(text: string): string {
+function neutralizeFormula(text: string): string {
   return /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
 }
 

@@ -5,7 +5,7 @@ import { IMPORT_ID, importsDir } from "./import-files.ts";
 
 const FILE_NAME = new RegExp(`^(${IMPORT_ID.source.slice(1, -1)})\\.(ndjson|csv|rejects\\.ndjson)(\\.part)?$`);
 /** An upload still being received (`.part`) that has not grown for this long was abandoned. */
-export const STALLED_UPLOAD_MS = 60 * 60 * 1000;
+const STALLED_UPLOAD_MS = 60 * 60 * 1000;
 /** A received upload is renamed, then its job is added: give that a moment before calling it orphaned. */
 export const QUEUEING_GRACE_MS = 5000;
 const FINISHED = new Set(["completed", "failed", "unknown"]);

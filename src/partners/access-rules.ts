@@ -68,7 +68,7 @@ export const ACCESS_RULES: Readonly<Record<string, AccessRule>> = {
   queueBoard: ADMIN_ONLY,
 };
 
-export function isAllowed(rule: AccessRule | undefined, principal: Principal): boolean {
+function isAllowed(rule: AccessRule | undefined, principal: Principal): boolean {
   if (!rule) return false;
   if (rule.anyKey) return true;
   if (rule.roles?.includes(principal.role)) return true;

@@ -23,7 +23,7 @@ const FLUSH_MS = 250;
 const FLUSH_CHUNK = 5000;
 const RETRY_CHUNK = 100;
 /** Records held in memory while storage cannot take them (about 500 bytes each); past this, checks are refused. */
-export const MAX_PENDING_AUDIT = 100_000;
+const MAX_PENDING_AUDIT = 100_000;
 
 export interface AuditLogOptions {
   /** Told how each flush went (the storage monitor). */

@@ -2,7 +2,7 @@ import { NO_STORAGE_REPORTER, type StorageReporter } from "../db/storage-errors.
 import type { ApiKeyStore } from "./api-keys.store.ts";
 
 /** How often noted uses are written. */
-export const KEY_USE_FLUSH_MS = 5_000;
+const KEY_USE_FLUSH_MS = 5_000;
 
 /**
  * When each API key was last used (`api_keys.last_used_at`), kept off the request path:

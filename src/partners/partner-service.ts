@@ -11,12 +11,11 @@ export {
   CONFORMANCE_STATES,
   INDUSTRIES,
   type AdaptationState,
-  type ConformanceState,
   type Industry,
 } from "../db/column-types.ts";
-export type CoverageLevel = "NONE" | "DECLARED" | "OBSERVED" | "VERIFIED";
+type CoverageLevel = "NONE" | "DECLARED" | "OBSERVED" | "VERIFIED";
 
-export interface AdaptationView {
+interface AdaptationView {
   declared: AdaptationState;
   declaredAt: string | null;
   lastV2023CheckAt: string | null;
@@ -38,7 +37,7 @@ export interface PartnerView {
 export const OBSERVED_WINDOW_DAYS = 30;
 
 /** The highest evidence held: a passed probe, then recent V2023 traffic, then a READY declaration. */
-export function coverageLevelOf(row: Pick<PartnerRow, "conformance" | "lastV2023CheckAt" | "declaredAdaptation">, now: Date): CoverageLevel {
+function coverageLevelOf(row: Pick<PartnerRow, "conformance" | "lastV2023CheckAt" | "declaredAdaptation">, now: Date): CoverageLevel {
   if (row.conformance === "PASSED") return "VERIFIED";
   const since = new Date(now.getTime() - OBSERVED_WINDOW_DAYS * 86_400_000).toISOString();
   if (row.lastV2023CheckAt && row.lastV2023CheckAt >= since) return "OBSERVED";

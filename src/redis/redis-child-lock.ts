@@ -16,7 +16,7 @@ import { writePrivateFile } from "../private-files.ts";
  * exclusive create (`wx`) then lets only one of them in.
  */
 
-export const LOCK_FILE = "owner.json";
+const LOCK_FILE = "owner.json";
 const STOP_TIMEOUT_MS = 10_000;
 
 interface ProcessRef {
@@ -55,7 +55,7 @@ function refOf(pid: number): ProcessRef {
 }
 
 /** Whether the process the reference names still runs (false for a pid now used by another process). */
-export function isRunning(ref: ProcessRef): boolean {
+function isRunning(ref: ProcessRef): boolean {
   try {
     process.kill(ref.pid, 0);
   } catch (error) {

@@ -21,13 +21,13 @@ const CONNECTION_MESSAGES =
   /Connection is closed|Stream isn't writeable|connect ETIMEDOUT|max retries per request|enableOfflineQueue|ECONNREFUSED|ECONNRESET|socket hang up|^LOADING|^READONLY|^MASTERDOWN/i;
 
 /** Whether an error says Redis could not be reached (as opposed to a command Redis refused). */
-export function isConnectionError(error: unknown): boolean {
+function isConnectionError(error: unknown): boolean {
   const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
   return (typeof code === "string" && CONNECTION_CODES.has(code)) || (typeof message === "string" && CONNECTION_MESSAGES.test(message));
 }
 
 /** The health source both this and the requirements watch report reachability under. */
-export const CONNECTION_SOURCE = "redis.connection";
+const CONNECTION_SOURCE = "redis.connection";
 
 type Logger = (entry: Record<string, unknown>) => void;
 

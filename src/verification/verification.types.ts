@@ -2,7 +2,7 @@ import { Field, ID, InputType, Int, ObjectType, registerEnumType } from "type-gr
 import { DateScalar } from "../http/scalars.ts";
 import { CardCheck } from "../cards/card.types.ts";
 
-export const VerificationResultEnum = {
+const VerificationResultEnum = {
   MATCH: "MATCH",
   NO_MATCH: "NO_MATCH",
   CARD_NOT_VALID: "CARD_NOT_VALID",

@@ -11,7 +11,7 @@ export const CLOUD_EVENT_TYPES: Record<EventType, string> = {
   HOLDER_STATUS_CHANGED: "holder.status_changed",
 };
 
-export const TEST_EVENT_TYPE = "webhook.test";
+const TEST_EVENT_TYPE = "webhook.test";
 
 interface CloudEvent {
   specversion: "1.0";

@@ -12,9 +12,9 @@ import type { SubscriptionService } from "./subscription-service.ts";
 import type { SubscriptionRow } from "./subscription.store.ts";
 import { resolveDeliverableUrl, type UrlPolicy } from "./url-safety.ts";
 
-export const MAX_RESPONSE_BYTES = 16 * 1024;
+const MAX_RESPONSE_BYTES = 16 * 1024;
 /** Why a delivery job is skipped when the subscription does not (or no longer) receive its event. */
-export const NOT_ENTITLED = "subscription does not receive this event";
+const NOT_ENTITLED = "subscription does not receive this event";
 
 export type AttemptOutcome =
   | { kind: "succeeded" }

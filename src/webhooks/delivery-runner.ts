@@ -41,7 +41,7 @@ export interface RunSummary {
 }
 
 /** How long a claimed row stays leased: the attempt's timeout, and time to record it. */
-export function leaseMs(timeoutMs: number): number {
+function leaseMs(timeoutMs: number): number {
   return timeoutMs + 15_000;
 }
 

@@ -34,7 +34,7 @@ export function breakerState(endpoint: EndpointState, now: number): BreakerState
 }
 
 /** The park after `failures` failures in a row: base, doubling per further failure, capped. */
-export function parkFor(failures: number, settings: Pick<BreakerSettings, "baseMs" | "maxMs">): number {
+function parkFor(failures: number, settings: Pick<BreakerSettings, "baseMs" | "maxMs">): number {
   const doublings = Math.min(30, Math.max(0, failures - BREAKER_FAILURES));
   return Math.min(settings.baseMs * 2 ** doublings, settings.maxMs);
 }

@@ -55,7 +55,7 @@ export interface PostOptions {
   keepBody?: boolean;
 }
 
-export const BODY_SNIPPET_CHARS = 256;
+const BODY_SNIPPET_CHARS = 256;
 /** Enough bytes for 256 UTF-16 code units of UTF-8; the rest of the body is counted, not kept. */
 const SNIPPET_BYTES = BODY_SNIPPET_CHARS * 4;
 

@@ -12,7 +12,7 @@ export function isSuccess(status: number | null): boolean {
 }
 
 /** Network errors, 5xx, 408 and 429 retry; other answers (and 410) give up. */
-export function isRetryable(status: number): boolean {
+function isRetryable(status: number): boolean {
   return status >= 500 || status === 408 || status === 429;
 }
 

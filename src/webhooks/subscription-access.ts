@@ -8,13 +8,13 @@ import type { SubscriptionRow, SubscriptionStore } from "./subscription.store.ts
  * EVENTS_ALL cannot read, re-sign, pause, replay into or delete an EVENTS_ALL subscription. Other
  * partners' subscriptions, and those the key may not use, do not exist for it (NOT_FOUND).
  */
-export function mayUseSubscription(principal: Principal, subscription: { partnerId: string }, creatorScopes: string): boolean {
+function mayUseSubscription(principal: Principal, subscription: { partnerId: string }, creatorScopes: string): boolean {
   if (!principal.partnerId || subscription.partnerId !== principal.partnerId) return false;
   return parseScopes(creatorScopes).every((scope) => principal.scopes.has(scope));
 }
 
 /** Why a subscription whose creating key was revoked receives nothing, as its owner reads it. */
-export const KEY_REVOKED_REASON = "the key that created it was revoked: resume it with a current key to receive events again";
+const KEY_REVOKED_REASON = "the key that created it was revoked: resume it with a current key to receive events again";
 
 /**
  * The subscriptions of the caller's partner (one of them with `id`) that the caller may use. One

@@ -9,10 +9,9 @@ import { usableSubscriptions } from "./subscription-access.ts";
 import { SubscriptionStore, type DeliveryRow, type SubscriptionRow } from "./subscription.store.ts";
 import { resolveDeliverableUrl, type UrlPolicy } from "./url-safety.ts";
 
-export type { SubscriptionStatus } from "../db/column-types.ts";
-export const MAX_SUBSCRIPTIONS_PER_PARTNER = 25;
+const MAX_SUBSCRIPTIONS_PER_PARTNER = 25;
 /** After a rotation the old secret keeps signing beside the new one this long. */
-export const ROTATION_OVERLAP_MS = 24 * 3600 * 1000;
+const ROTATION_OVERLAP_MS = 24 * 3600 * 1000;
 
 export interface SubscriptionView {
   id: string;
@@ -23,7 +22,7 @@ export interface SubscriptionView {
   createdAt: string;
 }
 
-export function toSubscriptionView(row: SubscriptionRow): SubscriptionView {
+function toSubscriptionView(row: SubscriptionRow): SubscriptionView {
   return {
     id: row.id,
     url: row.url,

@@ -191,7 +191,7 @@ export function checkUrlShape(raw: string, policy: UrlPolicy): URL {
   const hostname = bareHostname(url);
   if (hostname === "") refuse("webhook url has no host", "NO_HOST");
   if (url.port === "0") refuse(`webhook url for host ${hostForMessage(url)} has port 0`, "PORT");
-  if (isIP(hostname) !== 0 && addressBlockReason(hostname, policy.allowCidrs) !== null) refuseHost(url.hostname);
+  if (isIP(hostname) !== 0 && isBlockedAddress(hostname, policy.allowCidrs)) refuseHost(url.hostname);
   return url;
 }
 
@@ -239,7 +239,7 @@ export async function resolveDeliverableUrl(raw: string, policy: UrlPolicy, opti
     return refuseHost(hostname);
   }
   // A host that answers both a public and a private address is a rebinding attempt: refused too.
-  if (answers.length === 0 || answers.some((answer) => addressBlockReason(answer.address, policy.allowCidrs) !== null)) refuseHost(hostname);
+  if (answers.length === 0 || answers.some((answer) => isBlockedAddress(answer.address, policy.allowCidrs))) refuseHost(hostname);
   const first = answers[0]!;
   const family = isIP(first.address);
   if (family !== 4 && family !== 6) refuseHost(hostname);

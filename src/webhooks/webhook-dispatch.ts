@@ -9,14 +9,14 @@ import type { DeliveryLedger } from "./delivery-ledger.store.ts";
 import type { SubscriptionService } from "./subscription-service.ts";
 import { SubscriptionStore, type DeliveryRow } from "./subscription.store.ts";
 
-export const MAX_REPLAY = 100_000;
+const MAX_REPLAY = 100_000;
 const PAGE = 1000;
 /** One test event per subscription in this long, one replay per subscription in this long. */
-export const TEST_EVENT_SPACING_MS = 10_000;
-export const REPLAY_SPACING_MS = 60_000;
+const TEST_EVENT_SPACING_MS = 10_000;
+const REPLAY_SPACING_MS = 60_000;
 /** Per partner in those windows, over all its subscriptions (re-created ones included). */
-export const TEST_EVENTS_PER_PARTNER = 10;
-export const REPLAYS_PER_PARTNER = 3;
+const TEST_EVENTS_PER_PARTNER = 10;
+const REPLAYS_PER_PARTNER = 3;
 
 async function enqueue<T>(work: () => Promise<T>): Promise<T> {
   try {

@@ -19,7 +19,7 @@ registerEnumType(SubscriptionStatusEnum, {
   },
 });
 
-export const DeliveryStatusEnum = enumOf(DELIVERY_STATUSES);
+const DeliveryStatusEnum = enumOf(DELIVERY_STATUSES);
 registerEnumType(DeliveryStatusEnum, {
   name: "DeliveryStatus",
   description: "The outcome of one delivery attempt.",

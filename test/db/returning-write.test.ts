@@ -9,10 +9,9 @@ import path from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
 import { openDatabase } from "../../src/db/client.ts";
-import { isStorageFull } from "../../src/db/storage-errors.ts";
 import { createServices, closeServices } from "../../src/app/services.ts";
 import { Digester } from "../../src/hub-secret.ts";
-import { fillDisk, mountTmpfs } from "../helpers/storage-full.ts";
+import { fillDisk, isStorageFull, mountTmpfs } from "../helpers/storage-full.ts";
 import { TEST_SECRET } from "../helpers/temp-hub.ts";
 
 const mount = mountTmpfs(8);

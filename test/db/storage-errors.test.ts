@@ -9,10 +9,11 @@ import path from "node:path";
 import Database from "better-sqlite3";
 import { GraphQLError } from "graphql";
 import { describe, expect, it } from "vitest";
-import { asStorageUnavailable, isStorageFull, isTransientStorageError, storageTroubleOf } from "../../src/db/storage-errors.ts";
+import { asStorageUnavailable, isTransientStorageError, storageTroubleOf } from "../../src/db/storage-errors.ts";
 import { HubError } from "../../src/errors.ts";
 import { formatHubError, unavailableHttpOf } from "../../src/api/error-mapping.ts";
 import { restErrorOf, retryAfterHeader } from "../../src/http/error-status.ts";
+import { isStorageFull } from "../helpers/storage-full.ts";
 import { tempDir } from "../helpers/temp-dir.ts";
 
 function thrown(call: () => unknown): Error {

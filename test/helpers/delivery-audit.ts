@@ -107,7 +107,7 @@ export async function issueCards(hub: TestHub, issuer: string, from: number, cou
 }
 
 /** The n-th test card number (n up to about 300,000). */
-export function cardNumber(n: number): string {
+function cardNumber(n: number): string {
   const birth = new Date(Date.UTC(1950, 0, 1) + Math.floor(n / 10) * 86_400_000).toISOString().slice(0, 10);
   return v2023(n % 10, birth);
 }

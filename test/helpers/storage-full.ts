@@ -2,6 +2,7 @@ import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import type Database from "better-sqlite3";
+import { storageTroubleOf } from "../../src/db/storage-errors.ts";
 import { tempDir } from "./temp-dir.ts";
 
 /**
@@ -85,4 +86,9 @@ export function fillDisk(dir: string): () => void {
 export function freeBytes(dir: string): number {
   const stats = fs.statfsSync(dir);
   return stats.bavail * stats.bsize;
+}
+
+/** The disk (or the database's size limit) is full: the trouble behind `error` is "disk-full". */
+export function isStorageFull(error: unknown): boolean {
+  return storageTroubleOf(error) === "disk-full";
 }

@@ -5,8 +5,8 @@ import { Redis } from "ioredis";
 import { findFreePort, findOrStartRedis, type RedisHandle } from "../../../src/redis/find-redis.ts";
 import { cli } from "./proc.ts";
 
-export const HUB_SECRET = "bench-secret-bench-secret-bench-secret-0123456789";
-export const AS_OF = "2026-11-01";
+const HUB_SECRET = "bench-secret-bench-secret-bench-secret-0123456789";
+const AS_OF = "2026-11-01";
 
 export interface Row {
   name: string;

@@ -79,7 +79,7 @@ export async function subscribe(url: string, partner: string, target: string, ev
 }
 
 /** Webhook benchmarks need http loopback receivers: development mode with 127.0.0.0/8 allowed. */
-export const WEBHOOK_ENV = { NODE_ENV: "development", WEBHOOK_ALLOW_CIDRS: "127.0.0.0/8", WEBHOOK_RETRY_SCHEDULE: "1s,2s,5s" };
+const WEBHOOK_ENV = { NODE_ENV: "development", WEBHOOK_ALLOW_CIDRS: "127.0.0.0/8", WEBHOOK_RETRY_SCHEDULE: "1s,2s,5s" };
 
 /** One api process per register, shared by the lookup and batch benchmarks. */
 export function sharedApi(ctx: BenchContext, register: Register): Promise<RunningHub> {

@@ -4,7 +4,7 @@ import { Agent, request } from "undici";
 import type { BenchContext } from "./context.ts";
 import { ROOT, startChild } from "./proc.ts";
 
-export interface ReceiverStats {
+interface ReceiverStats {
   requests: number;
   distinct: number;
   perReceiver: number[];
@@ -36,7 +36,7 @@ export async function sharedReceivers(ctx: BenchContext, count: number): Promise
 }
 
 /** `count` loopback receivers in one child process (lib/receivers-server.ts). */
-export async function startReceivers(ctx: BenchContext, count: number): Promise<Receivers> {
+async function startReceivers(ctx: BenchContext, count: number): Promise<Receivers> {
   const script = path.join(ROOT, "test/bench/lib/receivers-server.ts");
   const child = startChild("node", [script], { RECEIVERS: String(count) }, { nodeArgs: ["--import", "tsx"] });
   ctx.defer(() => child.stop());
