@@ -12,7 +12,7 @@ import { runCheck } from "./cli/check-command.ts";
 import { runGenerate, type GenerateOptions } from "./cli/generate-command.ts";
 import { runImport } from "./cli/import-command.ts";
 import { INDUSTRIES } from "./partners/partner-service.ts";
-import { formatScopes, parseScopes, ROLES } from "./partners/roles.ts";
+import { formatScopes, readTypedScopes, ROLES } from "./partners/roles.ts";
 import type { WorkerHandle } from "../jobs/worker.ts";
 import type { ApiHandle } from "./api/start-api.ts";
 import type { OpsListener } from "./api/ops-routes.ts";
@@ -96,7 +96,7 @@ function buildProgram(): Command {
     .option("--scopes <list>", "comma-separated scopes, a subset of the role's")
     .action((opts: { role: (typeof ROLES)[number]; partner?: string; scopes?: string }) => {
       const services = openServices(loadConfig());
-      const scopes = opts.scopes === undefined ? undefined : parseScopes(opts.scopes);
+      const scopes = opts.scopes === undefined ? undefined : readTypedScopes(opts.scopes);
       const { apiKey, secret } = services.apiKeys.create({ role: opts.role, partnerId: opts.partner, scopes });
       console.log(`key ${apiKey.id} role ${apiKey.role} scopes ${formatScopes(apiKey.scopes) || "-"}`);
       console.log(secret);

@@ -36,18 +36,25 @@ export function hasScope(principal: Principal | null, scope: Scope): boolean {
 }
 
 /**
- * Scopes from their comma-separated form: as stored (api_keys.scopes, written by formatScopes) or
- * as typed (`--scopes cards_check, lineage_read`): entries are trimmed and upper-cased, empty ones
- * dropped. Names are not checked here: creating a key refuses unknown ones, naming them.
+ * Scopes from their stored comma-separated form (api_keys.scopes, written by formatScopes). Names
+ * are taken exactly as stored, empty entries dropped: the SQL side (events/event-visibility.ts
+ * keyHasScopeSql) matches exact names, and the two must agree, so a hand-edited " lineage_read"
+ * grants nothing on either side.
  */
-export function parseScopes(text: string | null): Scope[] {
-  const scopes: Scope[] = [];
-  if (!text) return scopes;
-  for (const part of text.split(",")) {
-    const name = part.trim().toUpperCase();
-    if (name !== "") scopes.push(name as Scope);
-  }
-  return scopes;
+export function parseScopes(stored: string | null): Scope[] {
+  return stored ? (stored.split(",").filter((name) => name !== "") as Scope[]) : [];
+}
+
+/**
+ * Scopes as a person types them (`--scopes cards_check, lineage_read`): entries trimmed and
+ * upper-cased, empty ones dropped. Names are not checked here: creating a key refuses unknown
+ * ones, naming them.
+ */
+export function readTypedScopes(typed: string): string[] {
+  return typed
+    .split(",")
+    .map((part) => part.trim().toUpperCase())
+    .filter((name) => name !== "");
 }
 
 /** The stored form of a key's scopes (api_keys.scopes), read back by parseScopes; "" for none. */
