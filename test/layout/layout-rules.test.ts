@@ -9,8 +9,8 @@ import fs from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
 import { ESLint } from "eslint";
-import { afterAll, describe, expect, it } from "vitest";
-import { tempDir } from "../helpers/temp-hub.ts";
+import { describe, expect, it } from "vitest";
+import { tempDir } from "../helpers/temp-dir.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const DEPCRUISE = path.join(ROOT, "node_modules/dependency-cruiser/bin/dependency-cruise.mjs");
@@ -48,11 +48,6 @@ const PROBES: Record<string, string> = {
   ].map((file, i) => `import * as m${i} from "./${file.slice(4)}";\nvoid m${i};\n`).join(""),
 };
 
-let scratch = "";
-afterAll(() => {
-  if (scratch) fs.rmSync(scratch, { recursive: true, force: true });
-});
-
 function writeScratchTree(): string {
   const dir = tempDir("layout-");
   for (const [file, text] of Object.entries(PROBES)) {
@@ -72,8 +67,7 @@ async function cruise(cwd: string): Promise<{ rule: string; from: string; to: st
 
 describe("the layout rules", () => {
   it("report each broken import rule by name, and let the sanctioned upward imports through", async () => {
-    scratch = writeScratchTree();
-    const found = await cruise(scratch);
+    const found = await cruise(writeScratchTree());
     const has = (rule: string, from: string) => found.some((v) => v.rule === rule && v.from === from);
     expect(has("kernel-imports-no-domain", "src/http/respond.ts"), JSON.stringify(found)).toBe(true);
     expect(has("card-numbers-pure", "src/card-numbers/card-number.ts")).toBe(true);
