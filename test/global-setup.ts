@@ -4,21 +4,25 @@ import os from "node:os";
 import path from "node:path";
 import { Redis } from "ioredis";
 import type { TestProject } from "vitest/node";
-import { findFreePort, findOrStartRedis } from "../src/redis/find-redis.ts";
+import { findFreePort, findOrStartRedis, type RedisHandle } from "../src/redis/find-redis.ts";
 import { deleteKeysByPrefix } from "./helpers/redis.ts";
+import { openRunPostgres, shareRunFolder, type RunPostgres } from "./global-postgres.ts";
 
 /**
  * One Redis for the whole run: `REDIS_URL` when set, otherwise a private redis-server on a free
  * port (never someone's server on 6379), stopped and removed at teardown. A `REDIS_URL` should
  * meet what the hub checks (noeviction, some persistence), or /readyz answers with warnings.
+ * One PostgreSQL too: `TEST_POSTGRES_URL`, or a private cluster (test/global-postgres.ts).
  *
  * The run checks that its tests leave nothing behind (the teardown fails the run otherwise):
  * - Redis keys: every prefix `uniquePrefix()` hands out starts with this run's mark; keys under it
  *   still present at the end are reported (and then deleted, so a shared REDIS_URL stays clean);
  * - files: the test processes and their children get their own temp folder (TMPDIR); whatever is
  *   left in it at the end is reported (tsx's compile cache aside), and the folder removed;
- * - processes: a redis-server still running on files in that folder (a test's PrivateRedis, or a
- *   child hub's own Redis orphaned by a kill) is reported and stopped.
+ * - processes: a redis-server or postgres still running on files in that folder (a test's
+ *   PrivateRedis or PrivatePostgres, or a child hub's own Redis orphaned by a kill) is reported and stopped;
+ * - PostgreSQL databases: every one `createTestDatabase()` makes is named with this run's mark;
+ *   any still there at the end is reported and dropped.
  */
 
 /** Left in the run's temp folder on purpose: tsx's compile cache of the child processes. */
@@ -41,16 +45,24 @@ async function countKeys(url: string, pattern: string): Promise<Map<string, numb
   return byPrefix;
 }
 
-/** redis-server processes still running on files in the run's temp folder (Linux: redis-server works in its --dir). */
-function serversIn(tempRoot: string): number[] {
+/** The servers a test may start on files in the run's temp folder. */
+const SERVER_NAMES = new Set(["redis-server", "postgres"]);
+
+/**
+ * Servers still running on files in the run's temp folder (Linux: redis-server works in its --dir,
+ * postgres in its data directory; /proc shows the servers of the account root runs postgres as too).
+ */
+function serversIn(tempRoot: string): { pid: number; name: string }[] {
   if (!fs.existsSync("/proc/self/cwd")) return [];
   const root = fs.realpathSync(tempRoot);
-  return fs.readdirSync("/proc").filter((entry) => /^\d+$/.test(entry)).map(Number).filter((pid) => {
+  return fs.readdirSync("/proc").filter((entry) => /^\d+$/.test(entry)).flatMap((entry) => {
     try {
-      if (fs.readFileSync(`/proc/${pid}/comm`, "utf8").trim() !== "redis-server") return false;
-      return fs.readlinkSync(`/proc/${pid}/cwd`).replace(/ \(deleted\)$/, "").startsWith(`${root}/`);
+      const name = fs.readFileSync(`/proc/${entry}/comm`, "utf8").trim();
+      if (!SERVER_NAMES.has(name)) return [];
+      const inRun = fs.readlinkSync(`/proc/${entry}/cwd`).replace(/ \(deleted\)$/, "").startsWith(`${root}/`);
+      return inRun ? [{ pid: Number(entry), name }] : [];
     } catch {
-      return false;
+      return [];
     }
   });
 }
@@ -60,8 +72,15 @@ async function leftovers(url: string, run: string, tempRoot: string): Promise<st
   const found: string[] = [];
   const servers = serversIn(tempRoot);
   if (servers.length > 0) {
-    found.push(`${servers.length} redis-server processes still running on the run's files (pids ${servers.join(", ")}; now stopped)`);
-    for (const pid of servers) process.kill(pid, "SIGKILL");
+    const named = [...SERVER_NAMES].map((name) => [name, servers.filter((s) => s.name === name).map((s) => s.pid)] as const).filter(([, pids]) => pids.length > 0);
+    found.push(`${servers.length} server processes still running on the run's files (${named.map(([name, pids]) => `${name}: pids ${pids.join(", ")}`).join("; ")}; now stopped)`);
+    for (const { pid } of servers) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        // Gone already: a postgres backend ends by itself once its postmaster is killed.
+      }
+    }
   }
   const keys = await countKeys(url, `${run}*`).catch(() => new Map<string, number>());
   if (keys.size > 0) {
@@ -74,27 +93,41 @@ async function leftovers(url: string, run: string, tempRoot: string): Promise<st
   return found;
 }
 
-export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "fpr-hub-test-redis-"));
-  const redis = await findOrStartRedis({
+async function startRedis(dataDir: string): Promise<RedisHandle> {
+  return findOrStartRedis({
     redisUrl: process.env.REDIS_URL?.trim() || null,
     dataDir,
     localUrl: `redis://127.0.0.1:${await findFreePort()}`,
     // As the hub's own child does: an append-only file, so the hubs under test see a Redis that
     // meets their requirements (src/redis/redis-requirements.ts) and /readyz has nothing to warn of.
     persist: true,
-  }).catch((error: unknown) => {
-    fs.rmSync(dataDir, { recursive: true, force: true });
-    throw error;
   });
+}
+
+/** Redis and PostgreSQL, started side by side; if either fails, the other is stopped again. */
+async function startServers(dataDir: string, run: string): Promise<[RedisHandle, RunPostgres]> {
+  const [redis, postgres] = await Promise.allSettled([startRedis(dataDir), openRunPostgres(run)]);
+  if (redis.status === "fulfilled" && postgres.status === "fulfilled") return [redis.value, postgres.value];
+  if (redis.status === "fulfilled") await redis.value.stop();
+  if (postgres.status === "fulfilled") await postgres.value.close();
+  fs.rmSync(dataDir, { recursive: true, force: true });
+  throw redis.status === "rejected" ? redis.reason : (postgres as PromiseRejectedResult).reason;
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "fpr-hub-test-redis-"));
   const run = `ft${randomBytes(3).toString("hex")}`;
+  const [redis, postgres] = await startServers(dataDir, run);
   project.provide("redisUrl", redis.url);
+  project.provide("testPostgres", postgres.provided);
   project.provide("testRun", run);
   // Set before the test processes start, which inherit it (and pass it on to their children).
   const tempRoot = fs.mkdtempSync(path.join(os.tmpdir(), "fpr-hub-test-run-"));
+  shareRunFolder(tempRoot);
   process.env.TMPDIR = tempRoot;
   return async () => {
     const found = await leftovers(redis.url, run, tempRoot);
+    found.push(...(await postgres.close()));
     await deleteKeysByPrefix(redis.url, [run]).catch(() => undefined);
     await redis.stop();
     fs.rmSync(dataDir, { recursive: true, force: true });
