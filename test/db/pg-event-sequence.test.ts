@@ -2,7 +2,7 @@ import pg from "pg";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { closePostgresDatabase, openPostgresDatabase, type PgHubDb } from "../../src/db/pg-client.ts";
 import { events } from "../../src/db/pg-schema.ts";
-import { ADMIN_URL, createScratchDatabase, SKIP_NOTE, type ScratchDatabase } from "./pg-scratch-database.ts";
+import { createScratchDatabase, type ScratchDatabase } from "./pg-scratch-database.ts";
 
 /** The SQLite store's own insert (cards/register.store.ts), in pg's placeholders: no sequence given. */
 const INSERT_EVENT = `
@@ -61,7 +61,7 @@ async function read(client: pg.Client, isDone: () => boolean): Promise<{ seen: n
   return { seen, problems };
 }
 
-describe.runIf(ADMIN_URL)(`PostgreSQL event sequences in commit order${SKIP_NOTE}`, () => {
+describe("PostgreSQL event sequences in commit order", () => {
   beforeAll(async () => {
     scratch = await createScratchDatabase();
     db = await openPostgresDatabase(scratch.options());

@@ -3,7 +3,7 @@ import path from "node:path";
 import pg from "pg";
 import { afterEach, describe, expect, it } from "vitest";
 import { MIGRATION_LOCK_KEY, migratePostgres, openPostgresPool } from "../../src/db/pg-client.ts";
-import { ADMIN_URL, createScratchDatabase, SKIP_NOTE, type ScratchDatabase } from "./pg-scratch-database.ts";
+import { adminUrl, createScratchDatabase, type ScratchDatabase } from "./pg-scratch-database.ts";
 
 const JOURNAL = JSON.parse(fs.readFileSync(path.resolve(import.meta.dirname, "../../drizzle/pg/meta/_journal.json"), "utf8")) as {
   entries: { when: number }[];
@@ -31,7 +31,7 @@ async function appliedMigrations(on: pg.Pool): Promise<number[]> {
   return rows.map((row) => row.created_at);
 }
 
-describe.runIf(ADMIN_URL)(`PostgreSQL migrator${SKIP_NOTE}`, () => {
+describe("PostgreSQL migrator", () => {
   it("applies every migration once on a fresh database, and nothing on a second run", async () => {
     const db = pool(await freshDatabase());
     await migratePostgres(db);
@@ -76,7 +76,7 @@ describe.runIf(ADMIN_URL)(`PostgreSQL migrator${SKIP_NOTE}`, () => {
     const sleeps = Array.from({ length: 5 }, () => db.query("SELECT pg_sleep(0.1)"));
     expect(db.totalCount).toBeLessThanOrEqual(2);
     await Promise.all(sleeps);
-    const admin = new pg.Client({ connectionString: ADMIN_URL ?? undefined });
+    const admin = new pg.Client({ connectionString: await adminUrl() });
     await admin.connect();
     cleanups.push(() => admin.end());
     const { rows } = await admin.query("SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = 'fpr-hub-pool-test'");

@@ -6,7 +6,7 @@ import { openDatabase } from "../../src/db/client.ts";
 import { closePostgresDatabase, openPostgresDatabase, type PgHubDb } from "../../src/db/pg-client.ts";
 import * as pgSchema from "../../src/db/pg-schema.ts";
 import * as sqliteSchema from "../../src/db/schema.ts";
-import { ADMIN_URL, createScratchDatabase, SKIP_NOTE, type ScratchDatabase } from "./pg-scratch-database.ts";
+import { createScratchDatabase, type ScratchDatabase } from "./pg-scratch-database.ts";
 
 /** Tables only the PostgreSQL dialect has, and why: the commit-order counter of event sequences. */
 const PG_ONLY_TABLES = ["event_sequence"];
@@ -99,7 +99,7 @@ function sqliteCatalogue() {
   }
 }
 
-describe.runIf(ADMIN_URL)(`PostgreSQL migrations on a fresh database${SKIP_NOTE}`, () => {
+describe("PostgreSQL migrations on a fresh database", () => {
   let scratch: ScratchDatabase;
   let db: PgHubDb;
   beforeAll(async () => {

@@ -1,17 +1,7 @@
-import { randomBytes } from "node:crypto";
-import pg from "pg";
 import type { PostgresOptions } from "../../src/db/pg-client.ts";
+import { createTestDatabase, postgresAdminUrl } from "../helpers/postgres.ts";
 
-/**
- * A database of its own per test file, on the PostgreSQL named by TEST_POSTGRES_URL (an admin URL:
- * it may create and drop databases). Stand-in until the shared test/helpers/postgres.ts
- * (createTestDatabase, a private cluster) lands; the files using it switch to that at the merge.
- * Without TEST_POSTGRES_URL these files skip, saying why (ADMIN_URL is null).
- */
-export const ADMIN_URL = process.env.TEST_POSTGRES_URL?.trim() || null;
-
-export const SKIP_NOTE = ADMIN_URL ? "" : " (SKIPPED: set TEST_POSTGRES_URL to an admin URL of a PostgreSQL to run these)";
-
+/** A test database of the run's PostgreSQL (test/helpers/postgres.ts), with the pool settings the hub would pass. */
 export interface ScratchDatabase {
   url: string;
   /** Pool settings for this database, as the hub would pass them. */
@@ -19,26 +9,15 @@ export interface ScratchDatabase {
   drop(): Promise<void>;
 }
 
-async function asAdmin(statement: string): Promise<void> {
-  const admin = new pg.Client({ connectionString: ADMIN_URL ?? undefined });
-  await admin.connect();
-  try {
-    await admin.query(statement);
-  } finally {
-    await admin.end();
-  }
-}
+/** The admin URL of the run's PostgreSQL (it may create and drop databases). */
+export const adminUrl = postgresAdminUrl;
 
-/** Creates an empty database with a random name; `drop` removes it, ending its connections. */
+/** An empty database of this file's own; `drop` removes it, ending its connections. */
 export async function createScratchDatabase(): Promise<ScratchDatabase> {
-  if (!ADMIN_URL) throw new Error("TEST_POSTGRES_URL is not set");
-  const name = `fpr_hub_test_${randomBytes(6).toString("hex")}`;
-  await asAdmin(`CREATE DATABASE "${name}"`);
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${name}`;
+  const database = await createTestDatabase();
   return {
-    url: url.toString(),
-    options: (overrides = {}) => ({ url: url.toString(), maxConnections: 4, statementTimeoutMs: 10_000, connectTimeoutMs: 5_000, ...overrides }),
-    drop: () => asAdmin(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`),
+    url: database.url,
+    options: (overrides = {}) => ({ url: database.url, maxConnections: 4, statementTimeoutMs: 10_000, connectTimeoutMs: 5_000, ...overrides }),
+    drop: () => database.drop(),
   };
 }
