@@ -5,7 +5,7 @@ import type { ProvidedContext } from "vitest";
 import { findFreePort, redactUrl } from "../src/redis/find-redis.ts";
 import { dropDatabase, testDatabasesOf } from "./helpers/postgres.ts";
 import { findPostgresBinaries, HOW_TO_GET_POSTGRES, letAccountThrough, pingPostgres, PostgresUnavailableError, serverAccount } from "./helpers/postgres-server.ts";
-import { PrivatePostgres, superuserUrl } from "./helpers/private-postgres.ts";
+import { PrivatePostgres, randomPassword, superuserUrl } from "./helpers/private-postgres.ts";
 
 /**
  * One PostgreSQL for the whole run (test/global-setup.ts): `TEST_POSTGRES_URL` when set (an admin
@@ -38,9 +38,10 @@ export async function openRunPostgres(run: string): Promise<RunPostgres> {
   const folder = fs.mkdtempSync(path.join(os.tmpdir(), "fpr-hub-test-postgres-"));
   const statusFile = path.join(folder, "status");
   const port = await findFreePort();
-  const starting = startInBackground(folder, port, statusFile);
+  const password = randomPassword();
+  const starting = startInBackground(folder, port, password, statusFile);
   return {
-    provided: { url: superuserUrl(port), statusFile },
+    provided: { url: superuserUrl(port, password), statusFile },
     close: async () => {
       const server = await starting;
       const found = server ? await closeRun(server.url, run, server) : [];
@@ -59,7 +60,7 @@ async function useConfigured(url: string, run: string): Promise<RunPostgres> {
 }
 
 /** The cluster once it answers, null when it could not start; either way the status file says so (written whole, then renamed). */
-async function startInBackground(folder: string, port: number, statusFile: string): Promise<PrivatePostgres | null> {
+async function startInBackground(folder: string, port: number, password: string, statusFile: string): Promise<PrivatePostgres | null> {
   const report = (status: string): void => {
     fs.writeFileSync(`${statusFile}.tmp`, status);
     fs.renameSync(`${statusFile}.tmp`, statusFile);
@@ -67,7 +68,7 @@ async function startInBackground(folder: string, port: number, statusFile: strin
   try {
     // As root, the cluster's own folder (owned by the account it runs as) goes inside this one.
     letAccountThrough(folder, serverAccount());
-    const server = await PrivatePostgres.start({ parentDir: folder, port });
+    const server = await PrivatePostgres.start({ parentDir: folder, port, password });
     report("ready");
     return server;
   } catch (error) {

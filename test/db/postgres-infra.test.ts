@@ -74,6 +74,22 @@ describe("PrivatePostgres", () => {
     expect(new URL(server.url).hostname).toBe("127.0.0.1");
   });
 
+  it("asks for its random password over TCP: another local account cannot connect as the superuser", async () => {
+    const url = new URL(server.url);
+    expect(url.password.length).toBeGreaterThanOrEqual(20);
+    for (const guess of ["postgres", "trust-me"]) {
+      const attempt = new URL(server.url);
+      attempt.password = guess;
+      const client = new pg.Client({ connectionString: attempt.toString() });
+      await expect(client.connect()).rejects.toMatchObject({ code: "28P01" }); // password authentication failed
+      await client.end().catch(() => undefined);
+    }
+    const client = new pg.Client({ connectionString: server.url });
+    await client.connect();
+    expect((await client.query("SELECT current_user AS who")).rows).toEqual([{ who: "postgres" }]);
+    await client.end();
+  });
+
   it("keeps its rows and its port across stop() and start(); a connection while stopped is refused", async () => {
     await withClient(server.url, (client) => client.query("CREATE TABLE kept (n int); INSERT INTO kept SELECT generate_series(1, 100)"));
     const port = server.port;

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
@@ -18,8 +19,15 @@ export interface PrivatePostgresOptions {
   parentDir?: string;
   /** More server settings (`-c name=value`), after the defaults. */
   settings?: Record<string, string>;
-  /** Default a free one: given, the caller knows the URL (`superuserUrl(port)`) before the server answers. */
+  /** Default a free one: given, the caller knows the URL (`superuserUrl(port, password)`) before the server answers. */
   port?: number;
+  /** The superuser's password over TCP; default a random one. */
+  password?: string;
+}
+
+/** A password no other account on the machine can guess, for a cluster's superuser. */
+export function randomPassword(): string {
+  return randomBytes(18).toString("base64url");
 }
 
 /** The bootstrap superuser initdb creates, whatever account the server runs as. */
@@ -34,24 +42,26 @@ const MAX_SOCKET_PATH = 103;
 // so a killed server still has every commit it acknowledged, as a real one does.
 const DEFAULT_SETTINGS: Record<string, string> = { fsync: "off", listen_addresses: "127.0.0.1", logging_collector: "off" };
 
-// Trust on loopback means any local account may connect as the superuser while a test cluster
-// runs: fine for a test machine's synthetic data, not for a shared host's secrets.
+// Over TCP the superuser needs the cluster's random password: other accounts of a shared machine can
+// reach 127.0.0.1 too. The unix socket sits in the private folder (only the server's account and
+// root can enter it), so trust there is the folder's own guard.
 const HBA = [
-  "# A test cluster: trust, and only on its private socket and on loopback.",
+  "# A test cluster: trust only on its private socket; a password on loopback; nothing else.",
   "local all all trust",
-  "host  all all 127.0.0.1/32 trust",
+  "host  all all 127.0.0.1/32 scram-sha-256",
   "",
 ].join("\n");
 
 /** The superuser's URL of a private cluster on `port`, over TCP on loopback. */
-export function superuserUrl(port: number): string {
-  return `postgres://${SUPERUSER}@127.0.0.1:${port}/postgres`;
+export function superuserUrl(port: number, password: string): string {
+  return `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
 }
 
 /**
  * A PostgreSQL cluster of its own: `initdb` into a private folder (owner-only), then `postgres` as
- * a child process on a free port on 127.0.0.1, with its unix socket in that folder and trust
- * authentication on that socket and loopback only. stop() and start() keep the data and the port,
+ * a child process on a free port on 127.0.0.1, with its unix socket in that folder (trust there:
+ * only the server's account and root can enter it) and a random superuser password over TCP.
+ * stop() and start() keep the data and the port,
  * as an operator restarting PostgreSQL would. As root (CI), initdb and postgres run as the
  * `postgres` account, which then owns the folder.
  */
@@ -67,6 +77,7 @@ export class PrivatePostgres {
     private readonly binaries: PostgresBinaries,
     private readonly account: ServerAccount | null,
     private readonly settings: Record<string, string>,
+    private readonly password: string,
   ) {}
 
   /** initdb, then start; PostgresUnavailableError when the server is not installed or cannot run here. */
@@ -75,7 +86,7 @@ export class PrivatePostgres {
     if (!binaries) throw new PostgresUnavailableError(`No PostgreSQL server found (initdb and postgres under /usr/lib/postgresql/*/bin or on PATH). ${HOW_TO_GET_POSTGRES}`);
     const account = serverAccount();
     const dir = makePrivateDir(options.parentDir, account);
-    const server = new PrivatePostgres(options.port ?? (await findFreePort()), dir, binaries, account, { ...DEFAULT_SETTINGS, ...options.settings });
+    const server = new PrivatePostgres(options.port ?? (await findFreePort()), dir, binaries, account, { ...DEFAULT_SETTINGS, ...options.settings }, options.password ?? randomPassword());
     process.on("exit", server.killOnExit);
     try {
       await server.initialize();
@@ -89,7 +100,7 @@ export class PrivatePostgres {
 
   /** The superuser's URL, over TCP on loopback. */
   get url(): string {
-    return superuserUrl(this.port);
+    return superuserUrl(this.port, this.password);
   }
 
   get dataDir(): string {
@@ -141,9 +152,14 @@ export class PrivatePostgres {
   }
 
   private async initialize(): Promise<void> {
-    const args = ["-D", this.dataDir, "-U", SUPERUSER, "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync"];
+    // The password reaches initdb in a file of the private folder, read once and removed.
+    const pwfile = path.join(this.dir, "pwfile");
+    fs.writeFileSync(pwfile, `${this.password}\n`, { mode: 0o600 });
+    if (this.account) fs.chownSync(pwfile, this.account.uid, this.account.gid);
+    const args = ["-D", this.dataDir, "-U", SUPERUSER, "-A", "scram-sha-256", `--pwfile=${pwfile}`, "-E", "UTF8", "--locale=C", "--no-sync"];
     const child = this.spawnAsServer(this.binaries.initdb, args);
     const code = await new Promise<number | null>((resolve) => child.once("close", resolve));
+    fs.rmSync(pwfile, { force: true });
     if (code !== 0) throw new PostgresUnavailableError(`initdb failed (${code ?? "killed"}): ${this.log}`);
     // Written by root as need be, then handed to the server's account: it reads it at start.
     const hba = path.join(this.dataDir, "pg_hba.conf");
