@@ -4,13 +4,15 @@ import path from "node:path";
 import type { ProvidedContext } from "vitest";
 import { findFreePort, redactUrl } from "../src/redis/find-redis.ts";
 import { dropDatabase, testDatabasesOf } from "./helpers/postgres.ts";
-import { findPostgresBinaries, HOW_TO_GET_POSTGRES, letAccountThrough, pingPostgres, PostgresUnavailableError, serverAccount } from "./helpers/postgres-server.ts";
+import { findPostgresBinaries, HOW_TO_GET_POSTGRES, letAccountThrough, mayCreateDatabases, pingPostgres, PostgresUnavailableError, serverAccount } from "./helpers/postgres-server.ts";
 import { PrivatePostgres, randomPassword, superuserUrl } from "./helpers/private-postgres.ts";
 
 /**
  * One PostgreSQL for the whole run (test/global-setup.ts): `TEST_POSTGRES_URL` when set (an admin
- * URL: the tests create and drop databases on it), otherwise a private cluster on a free port
- * (never someone's server on 5432).
+ * URL: the tests create and drop databases on it); else the server on 127.0.0.1:5432 when one
+ * answers there to the `postgres` role without a password and may create databases (the tests only
+ * create and drop databases of their own, named with the run's mark, and the teardown drops what
+ * they left; nothing else on that server is touched); otherwise a private cluster on a free port.
  *
  * The private cluster is started in the background: initdb and start take 0.7 to 1.4 s here
  * (initdb is most of it, more on a busy machine), which a run whose tests need no PostgreSQL
@@ -30,6 +32,8 @@ export interface RunPostgres {
 export async function openRunPostgres(run: string): Promise<RunPostgres> {
   const configured = process.env.TEST_POSTGRES_URL?.trim();
   if (configured) return useConfigured(configured, run);
+  const local = await localServerUrl();
+  if (local) return { provided: { url: local, statusFile: null }, close: () => closeRun(local, run, null) };
   if (!findPostgresBinaries()) {
     const problem = `No PostgreSQL server found (initdb and postgres under /usr/lib/postgresql/*/bin or on PATH). ${HOW_TO_GET_POSTGRES}`;
     return { provided: { url: null, problem }, close: async () => [] };
@@ -49,6 +53,13 @@ export async function openRunPostgres(run: string): Promise<RunPostgres> {
       return found;
     },
   };
+}
+
+/** The server on 127.0.0.1:5432, when one answers there to `postgres` without a password and may create databases. */
+async function localServerUrl(): Promise<string | null> {
+  const url = "postgres://postgres@127.0.0.1:5432/postgres";
+  if ((await pingPostgres(url, 1_000)) !== null) return null;
+  return (await mayCreateDatabases(url)) ? url : null;
 }
 
 async function useConfigured(url: string, run: string): Promise<RunPostgres> {

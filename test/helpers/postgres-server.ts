@@ -107,3 +107,18 @@ export async function pingPostgres(url: string, timeoutMs: number): Promise<stri
     await client.end().catch(() => undefined);
   }
 }
+
+/** Whether the role of `url` may create databases (a superuser or CREATEDB); false when it cannot be asked. */
+export async function mayCreateDatabases(url: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1_000 });
+  client.on("error", () => undefined);
+  try {
+    await client.connect();
+    const { rows } = await client.query("SELECT rolsuper OR rolcreatedb AS may FROM pg_roles WHERE rolname = current_user");
+    return rows[0]?.may === true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
