@@ -36,6 +36,19 @@ const SQLITE_TROUBLES: [prefix: string, trouble: StorageTrouble][] = [
 
 const ERRNO_TROUBLES: Record<string, StorageTrouble> = { ENOSPC: "disk-full", EDQUOT: "disk-full", EROFS: "read-only", EIO: "io-error" };
 
+/**
+ * A database client's failure that carries no code but is storage trouble all the same, as the
+ * executor that caught it judged (a SQLite connection busy past its wait in sqlite-executor.ts).
+ * Its message is for logs; callers are shown only the trouble (asStorageUnavailable).
+ */
+export class StorageTroubleError extends Error {
+  override readonly name = "StorageTroubleError";
+
+  constructor(readonly trouble: StorageTrouble, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
 /** The caller's error for a storage trouble; it still says which trouble (for retry decisions), but only by code and message. */
 class StorageUnavailableError extends HubError {
   constructor(readonly trouble: StorageTrouble) {
@@ -56,7 +69,7 @@ function troubleOfCode(code: string): StorageTrouble | null {
 export function storageTroubleOf(error: unknown): StorageTrouble | null {
   let current: unknown = error;
   for (let depth = 0; depth < MAX_DEPTH && current instanceof Error; depth += 1) {
-    if (current instanceof StorageUnavailableError) return current.trouble;
+    if (current instanceof StorageUnavailableError || current instanceof StorageTroubleError) return current.trouble;
     const code = (current as { code?: unknown }).code;
     if (typeof code === "string") {
       const trouble = troubleOfCode(code);
