@@ -31,6 +31,16 @@ export default tseslint.config(
     },
   },
   {
+    // A promise nobody awaits loses its error and its ordering: with the store going async
+    // (PostgreSQL), a missed `await` must fail the build, not a partner's request.
+    files: ["src/**/*.ts", "jobs/**/*.ts"],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      "@typescript-eslint/no-floating-promises": "error",
+      "@typescript-eslint/no-misused-promises": "error",
+    },
+  },
+  {
     files: ["src/**/*.ts", "jobs/**/*.ts"],
     ignores: STORE_FILES,
     rules: { "no-restricted-syntax": ["error", ...SQL_ONLY_IN_STORES] },

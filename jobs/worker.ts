@@ -54,7 +54,7 @@ export async function startWorker(runtime: HubRuntime): Promise<WorkerHandle> {
   const concurrency = workerConcurrency(config.worker.concurrency);
   const workers = HUB_QUEUES.map((name) => worker(name, processors[name], concurrency[name]));
   const schedules = await keepMaintenanceSchedules(maintenanceQueue, connection, config, log);
-  const poll = setInterval(() => relay.drain().catch(() => undefined), config.worker.outboxPollMs);
+  const poll = setInterval(() => void relay.drain().catch(() => undefined), config.worker.outboxPollMs);
   relay.kick();
   reconciler.start();
   return {
