@@ -6,6 +6,7 @@ import { migratePostgres, openPostgresPool } from "../../src/db/pg-client.ts";
 import { copyPlan, POSTGRES_ONLY_TABLES } from "../../src/db/store-copy-plan.ts";
 import { copyStore, StoreCopyError } from "../../src/db/store-copy.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/postgres.ts";
+import { tempServices } from "../helpers/temp-hub.ts";
 import { canonical, seededHub, sqliteTableNames } from "./store-copy-fixture.ts";
 
 let target: TestDatabase;
@@ -69,6 +70,8 @@ describe("store copy", () => {
       "INSERT INTO events (type, card_number, issue_count, holder_id, occurred_at, data) VALUES ('CARD_ISSUED', 'X', 0, 1, '2025-07-01T00:00:00.000Z', '{}') RETURNING sequence",
     );
     expect(event.rows[0].sequence).toBe(mark("events") + 1);
+    const trigger = await pool.query("SELECT tgenabled FROM pg_trigger WHERE tgname = 'events_assign_sequence'");
+    expect(trigger.rows).toEqual([{ tgenabled: "O" }]);
     const holder = await pool.query<{ id: number }>(
       "INSERT INTO holders (status_changed_at, current_number, created_at) VALUES ('2025-07-01', 'X', '2025-07-01') RETURNING id",
     );
@@ -104,6 +107,8 @@ describe("store copy", () => {
     expect((error as Error).message).toMatch(/copying table cards failed after \d+ rows: .*copy_test_reject/);
     for (const table of copyPlan()) expect(await pgCount(table.name), table.name).toBe(0);
     expect(await lastSequence()).toBe(0);
+    const trigger = await pool.query("SELECT tgenabled FROM pg_trigger WHERE tgname = 'events_assign_sequence'");
+    expect(trigger.rows).toEqual([{ tgenabled: "O" }]);
   });
 
   it("writes nothing when the source changed while it was copied (a hub still running)", async () => {
@@ -130,4 +135,31 @@ describe("store copy", () => {
     expect((error as Error).message).toMatch(/being written to/);
     for (const table of copyPlan()) expect(await pgCount(table.name), table.name).toBe(0);
   });
+});
+
+describe("store copy throughput", () => {
+  it("copies 100,000 cards with their holders and events, reporting cards/s", async () => {
+    const db = tempServices().db;
+    opened.push(db.$client);
+    db.$client.exec(`
+      WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100000)
+      INSERT INTO holders (id, status_changed_at, current_number, created_at, current_version, province_code, nationality, since)
+        SELECT i, '2025-01-01T00:00:00.000Z', printf('9%017d', i), '2025-01-01T00:00:00.000Z', 'V2023', '11', 'USA', '2024-01-01' FROM n;
+      INSERT INTO cards (number, issue_count, version, holder_id, state, valid_from, valid_until, state_changed_at, province_code, nationality, birth_date, sex, issue_digest, created_at)
+        SELECT current_number, 0, 'V2023', id, 'VALID', '2024-01-01', '2034-01-01', '2025-01-01T00:00:00.000Z', '11', 'USA', '1980-01-01', 'F', hex(randomblob(16)), '2025-01-01T00:00:00.000Z' FROM holders;
+      INSERT INTO events (type, card_number, issue_count, holder_id, occurred_at, data)
+        SELECT 'CARD_ISSUED', current_number, 0, id, '2025-01-01T00:00:00.000Z', '{"version":"V2023"}' FROM holders ORDER BY id;
+    `);
+    const report = await copyStore(db, pool);
+    const cards = report.tables.find((table) => table.name === "cards")!;
+    expect(cards.rows).toBe(100_000);
+    expect(await pgCount("cards")).toBe(100_000);
+    expect(report.maxSequence).toBe(100_000);
+    const perSecond = (rows: number, ms: number) => Math.round((rows / ms) * 1000);
+    console.log(
+      `store copy: cards ${perSecond(cards.rows, cards.ms)}/s; ` +
+        report.tables.filter((table) => table.rows > 0).map((table) => `${table.name} ${table.rows} in ${Math.round(table.ms)} ms`).join(", ") +
+        `; whole copy ${Math.round(report.ms)} ms`,
+    );
+  }, 180_000);
 });
