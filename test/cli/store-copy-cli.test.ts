@@ -64,12 +64,13 @@ describe("fpr-hub store copy", () => {
     expect(await rowCount(target.url, "api_keys")).toBe(1);
   }, CLI_TIMEOUT);
 
-  it("fails with one line and exit 1 on a bad URL, an unreachable server or no source database", async () => {
+  it("fails with one line and exit 1 on a bad URL, an unreachable server, a missing target database or no source database", async () => {
     const missing = path.join(tempDir(), "nothing-here");
     const cases: [string, string, RegExp][] = [
       [dataDir, "mysql://localhost/hub", /--to must be a PostgreSQL URL/],
       [dataDir, "not a url", /--to must be a PostgreSQL URL/],
       [dataDir, `postgres://hub@127.0.0.1:${await closedPort()}/hub`, /cannot reach PostgreSQL at 127\.0\.0\.1:\d+\/hub \(ECONNREFUSED\); nothing was copied/],
+      [dataDir, Object.assign(new URL(target.url), { pathname: "/no_such_database" }).toString(), /PostgreSQL at .*\/no_such_database refused: .*does not exist \[3D000\]; nothing was copied/],
       [missing, target.url, /no hub database at .*nothing-here.* nothing to copy/],
     ];
     for (const [dir, to, reason] of cases) {
