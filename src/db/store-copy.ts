@@ -51,10 +51,10 @@ export async function copyStore(source: HubDb, pool: pg.Pool, options: StoreCopy
   const plan = copyPlan();
   await migratePostgres(pool);
   const snapshot = new SqliteSnapshot(source.$client);
-  snapshot.begin();
   const client = await pool.connect();
   let broken = false;
   try {
+    snapshot.begin();
     await client.query("BEGIN");
     // A large copy may take longer than the pool's statement timeout.
     await client.query("SET LOCAL statement_timeout = 0");
