@@ -11,6 +11,8 @@ import { printBanner } from "./cli/banner.ts";
 import { runCheck } from "./cli/check-command.ts";
 import { runGenerate, type GenerateOptions } from "./cli/generate-command.ts";
 import { runImport } from "./cli/import-command.ts";
+import { runStoreCopy } from "./cli/store-command.ts";
+import { StoreCopyError } from "./db/store-copy.ts";
 import { INDUSTRIES } from "./partners/partner-service.ts";
 import { formatScopes, readTypedScopes, ROLES } from "./partners/roles.ts";
 import type { WorkerHandle } from "../jobs/worker.ts";
@@ -140,11 +142,23 @@ function buildProgram(): Command {
     .option("--format <format>", "ndjson or csv (default: from --out, else ndjson)")
     .option("--out <file>", "write here instead of standard output")
     .action((opts: GenerateOptions) => runGenerate(opts));
+
+  const store = program.command("store").description("manage the hub's store");
+  store
+    .command("copy")
+    .description("copy the whole store from this hub's SQLite database into an empty PostgreSQL database (stop the hub first)")
+    .requiredOption("--to <url>", "the target database: postgres://user:password@host:port/database")
+    .action((opts: { to: string }) => runStoreCopy(loadConfig(), opts.to));
   return program;
 }
 
 /** One-line reason and a non-zero exit for every failure the operator can act on. */
 function fail(thrown: unknown): never {
+  // Already one line naming the problem, and PostgreSQL's failures are not this hub's storage trouble.
+  if (thrown instanceof StoreCopyError) {
+    process.stderr.write(`fpr-hub: store copy: ${thrown.message}\n`);
+    process.exit(1);
+  }
   const error = asStorageUnavailable(thrown); // disk full, database busy: say so, without the SQL
   if (error instanceof CommanderError) process.exit(error.exitCode);
   if (isHubError(error) || error instanceof ConfigError || error instanceof RedisUnavailableError || error instanceof RedisDirInUseError || error instanceof RedisRefusedError) {
