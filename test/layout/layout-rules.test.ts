@@ -85,7 +85,14 @@ describe("the layout rules", () => {
   }, 60_000);
 
   it("lint refuses a clock in card-numbers/ and SQL outside store files", async () => {
-    const eslint = new ESLint({ cwd: ROOT });
+    // The probes exist only as text: the type-aware rules (which need the file in the project) are left out.
+    const eslint = new ESLint({
+      cwd: ROOT,
+      overrideConfig: {
+        languageOptions: { parserOptions: { projectService: false } },
+        rules: { "@typescript-eslint/no-floating-promises": "off", "@typescript-eslint/no-misused-promises": "off" },
+      },
+    });
     const messages = async (filePath: string, code: string) =>
       (await eslint.lintText(code, { filePath: path.join(ROOT, filePath) }))[0].messages.map((m) => m.message);
     expect(await messages("src/card-numbers/probe.ts", "export const today = Date.now();\n")).toContain("card-numbers/ reads no clock: take `today` as a parameter.");
