@@ -1,5 +1,5 @@
 import type { Statement } from "better-sqlite3";
-import type { HubDb } from "../db/client.ts";
+import { lazyStatements, type HubDb } from "../db/client.ts";
 import type { SubscriptionStatus } from "../db/column-types.ts";
 
 /** Per subscription, counted in events (not attempts), beside its breaker's columns. */
@@ -31,15 +31,11 @@ const SQL = {
 
 /** The delivery log's figures per subscription, for operators. */
 export class DeliveryHealthStore {
-  /** Prepared on first use: services may be built over a database an older hub left, before its migrations. */
-  readonly #statements = new Map<keyof typeof SQL, Statement>();
+  /** Prepared on first use (lazyStatements): a database an older hub left may not have the table yet. */
+  readonly #sql: (name: keyof typeof SQL) => Statement;
 
-  constructor(private readonly db: HubDb) {}
-
-  #sql(name: keyof typeof SQL): Statement {
-    let statement = this.#statements.get(name);
-    if (!statement) this.#statements.set(name, (statement = this.db.$client.prepare(SQL[name])));
-    return statement;
+  constructor(db: HubDb) {
+    this.#sql = lazyStatements(db, SQL);
   }
 
   totals(): DeliveryTotalsRow[] {

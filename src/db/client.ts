@@ -83,3 +83,16 @@ export function probeWrite(db: HubDb): void {
 export function writeReturning<T>(db: HubDb, write: () => T): T {
   return inTransaction(db, write);
 }
+
+/**
+ * Statements by name, each prepared on first use and then kept: a store built over a database an
+ * older hub left (before its migrations ran) prepares nothing that names a table not there yet.
+ */
+export function lazyStatements<K extends string>(db: HubDb, sql: Readonly<Record<K, string>>): (name: K) => Database.Statement {
+  const prepared = new Map<K, Database.Statement>();
+  return (name) => {
+    let statement = prepared.get(name);
+    if (!statement) prepared.set(name, (statement = db.$client.prepare(sql[name])));
+    return statement;
+  };
+}

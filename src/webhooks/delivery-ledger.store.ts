@@ -1,5 +1,5 @@
 import type { Statement } from "better-sqlite3";
-import type { HubDb } from "../db/client.ts";
+import { lazyStatements, type HubDb } from "../db/client.ts";
 import type { Lane } from "../events/lanes.ts";
 
 /**
@@ -86,15 +86,11 @@ const SQL = {
 };
 
 export class DeliveryLedger {
-  /** Statements are prepared on first use (a database an older hub left may not have the table yet). */
-  readonly #statements = new Map<keyof typeof SQL, Statement>();
+  /** Prepared on first use (lazyStatements): a database an older hub left may not have the table yet. */
+  readonly #sql: (name: keyof typeof SQL) => Statement;
 
-  constructor(private readonly db: HubDb) {}
-
-  #sql(name: keyof typeof SQL): Statement {
-    let statement = this.#statements.get(name);
-    if (!statement) this.#statements.set(name, (statement = this.db.$client.prepare(SQL[name])));
-    return statement;
+  constructor(db: HubDb) {
+    this.#sql = lazyStatements(db, SQL);
   }
 
   /** The deliveries one event owes (its fan-out); a row already there is kept as it is. */
