@@ -1,6 +1,5 @@
-import type { Statement } from "better-sqlite3";
 import { eq } from "drizzle-orm";
-import type { HubDb } from "../db/client.ts";
+import { preparedOnce, type HubDb } from "../db/client.ts";
 import type { ConformanceRunState } from "../db/column-types.ts";
 import { conformanceRuns, partners } from "../db/schema.ts";
 
@@ -18,7 +17,6 @@ export interface LostInstanceRow {
  * column, in the same transaction, so the partner and its latest run never disagree.
  */
 export class ConformanceStore {
-  #lostInstance: Statement | undefined;
 
   constructor(private readonly db: HubDb) {}
 
@@ -51,10 +49,9 @@ export class ConformanceStore {
    * on first use: probes are rare).
    */
   lostInstance(partnerId: string): LostInstanceRow | undefined {
-    this.#lostInstance ??= this.db.$client.prepare(`SELECT c.number AS number, c.issue_count AS lostIssue, n.issue_count AS validIssue FROM cards c
+    return preparedOnce<[string], LostInstanceRow>(this.db, `SELECT c.number AS number, c.issue_count AS lostIssue, n.issue_count AS validIssue FROM cards c
         JOIN watched_numbers w ON w.partner_id = ? AND w.number = c.number
         JOIN cards n ON n.number = c.number AND n.issue_count > c.issue_count AND n.state = 'VALID'
-        WHERE c.version = 'V2023' AND c.state = 'REPORTED_LOST' LIMIT 1`);
-    return this.#lostInstance.get(partnerId) as LostInstanceRow | undefined;
+        WHERE c.version = 'V2023' AND c.state = 'REPORTED_LOST' LIMIT 1`).get(partnerId);
   }
 }

@@ -84,15 +84,22 @@ export function writeReturning<T>(db: HubDb, write: () => T): T {
   return inTransaction(db, write);
 }
 
+const preparedByConnection = new WeakMap<Database.Database, Map<string, Database.Statement>>();
+
 /**
- * Statements by name, each prepared on first use and then kept: a store built over a database an
- * older hub left (before its migrations ran) prepares nothing that names a table not there yet.
+ * The statement for `sql` on this connection, prepared the first time it is asked for and kept
+ * (per connection, by its text): for store functions that have no object to hold a statement, and
+ * for stores whose statements name tables an older hub's database may not have yet.
  */
+export function preparedOnce<P extends unknown[] | object = unknown[], R = unknown>(db: HubDb, sql: string): Database.Statement<P, R> {
+  let cache = preparedByConnection.get(db.$client);
+  if (!cache) preparedByConnection.set(db.$client, (cache = new Map()));
+  let statement = cache.get(sql);
+  if (!statement) cache.set(sql, (statement = db.$client.prepare(sql)));
+  return statement as Database.Statement<P, R>;
+}
+
+/** Statements by name, each prepared on first use (preparedOnce). */
 export function lazyStatements<K extends string>(db: HubDb, sql: Readonly<Record<K, string>>): (name: K) => Database.Statement {
-  const prepared = new Map<K, Database.Statement>();
-  return (name) => {
-    let statement = prepared.get(name);
-    if (!statement) prepared.set(name, (statement = db.$client.prepare(sql[name])));
-    return statement;
-  };
+  return (name) => preparedOnce(db, sql[name]);
 }

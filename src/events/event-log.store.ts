@@ -1,6 +1,5 @@
-import type { Statement } from "better-sqlite3";
 import { inArray, isNull } from "drizzle-orm";
-import type { HubDb } from "../db/client.ts";
+import { preparedOnce, type HubDb } from "../db/client.ts";
 import { events } from "../db/schema.ts";
 import { eventVisibleSql } from "./event-visibility.ts";
 
@@ -10,16 +9,11 @@ const EVENT_COLUMNS = "sequence, type, card_number AS cardNumber, issue_count AS
 /** A whole event as stored: `data` is still JSON text (event-log.ts reads it into a StoredEvent). */
 export type EventRow = Pick<typeof events.$inferSelect, "sequence" | "type" | "cardNumber" | "issueCount" | "holderId" | "occurredAt" | "data">;
 
-const eventReaders = new WeakMap<HubDb["$client"], Statement<[number], EventRow>>();
+const EVENT_BY_SEQUENCE = `SELECT ${EVENT_COLUMNS} FROM events WHERE sequence = ?`;
 
 /** One stored event by sequence (prepared once per connection: fan-out and delivery read one per job). */
 export function eventRowOf(db: HubDb, sequence: number): EventRow | undefined {
-  let reader = eventReaders.get(db.$client);
-  if (!reader) {
-    reader = db.$client.prepare<[number], EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE sequence = ?`);
-    eventReaders.set(db.$client, reader);
-  }
-  return reader.get(sequence);
+  return preparedOnce<[number], EventRow>(db, EVENT_BY_SEQUENCE).get(sequence);
 }
 
 /** Events whose deliveries are not yet written to the ledger (still in the outbox), oldest first. */
@@ -64,14 +58,7 @@ export function prepareFeedPage(db: HubDb): (query: FeedPageQuery) => EventRow[]
   return (query) => page.all(query);
 }
 
-const backlogCounters = new WeakMap<HubDb["$client"], Statement>();
-
 /** How many committed events are still in the outbox (their deliveries not yet in the ledger): /metrics' backlog. */
 export function countUndispatched(db: HubDb): number {
-  let counter = backlogCounters.get(db.$client);
-  if (!counter) {
-    counter = db.$client.prepare("SELECT count(*) AS n FROM events WHERE dispatched_at IS NULL");
-    backlogCounters.set(db.$client, counter);
-  }
-  return (counter.get() as { n: number }).n;
+  return preparedOnce<[], { n: number }>(db, "SELECT count(*) AS n FROM events WHERE dispatched_at IS NULL").get()!.n;
 }

@@ -1,6 +1,5 @@
-import type { Statement } from "better-sqlite3";
 import { sql } from "drizzle-orm";
-import type { HubDb } from "../db/client.ts";
+import { preparedOnce, type HubDb } from "../db/client.ts";
 import { deferIndexes, restoreDeferredIndexes } from "../db/deferred-indexes.ts";
 
 // What a bulk import asks of the database beside the register's own statements (cards/register.store.ts).
@@ -20,11 +19,7 @@ export function restoreRegisterIndexes(db: HubDb): void {
   restoreDeferredIndexes(db.$client);
 }
 
-const totalChanges = new WeakMap<HubDb["$client"], Statement<[], { n: number }>>();
-
 /** Rows written by this connection so far (tells whether a failed record had written anything). */
 export function changesSoFar(db: HubDb): number {
-  let statement = totalChanges.get(db.$client);
-  if (!statement) totalChanges.set(db.$client, (statement = db.$client.prepare<[], { n: number }>("SELECT total_changes() AS n")));
-  return statement.get()!.n;
+  return preparedOnce<[], { n: number }>(db, "SELECT total_changes() AS n").get()!.n;
 }

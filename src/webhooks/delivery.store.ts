@@ -1,5 +1,5 @@
 import type { Statement } from "better-sqlite3";
-import type { HubDb } from "../db/client.ts";
+import { preparedOnce, type HubDb } from "../db/client.ts";
 import { subscriptionReceivesSql } from "../events/event-visibility.ts";
 import type { DeliveryStatus } from "../db/column-types.ts";
 import type { SubscriptionRow } from "./subscription.store.ts";
@@ -16,8 +16,6 @@ export interface TestAttemptRow {
 
 /** The delivery path's reads and writes, prepared once: every delivery runs each of them. */
 export class DeliveryStore {
-  readonly #db: HubDb;
-  #latestTest: Statement | undefined;
   readonly #subscription: Statement;
   readonly #receives: Statement;
   readonly #lastAttempt: Statement;
@@ -26,7 +24,6 @@ export class DeliveryStore {
   readonly #success: Statement;
 
   constructor(db: HubDb) {
-    this.#db = db;
     const sql = db.$client;
     this.#subscription = sql.prepare(`
       SELECT s.id, s.partner_id AS partnerId, s.key_id AS keyId, s.url, s.event_types AS eventTypes, s.status,
@@ -68,14 +65,6 @@ export class DeliveryStore {
     return this.#lastAttempt.get(subscriptionId, eventId) as { id: number; attempt: number; status: DeliveryStatus } | undefined;
   }
 
-  /** The latest attempt logged for a test event (prepared on first use: only test events read it). */
-  latestTestAttempt(subscriptionId: string, testEventId: string): TestAttemptRow | undefined {
-    this.#latestTest ??= this.#db.$client.prepare(
-      "SELECT status, sequence, event_time AS eventTime FROM webhook_deliveries WHERE subscription_id = ? AND event_id = ? ORDER BY attempt DESC LIMIT 1",
-    );
-    return this.#latestTest.get(subscriptionId, testEventId) as TestAttemptRow | undefined;
-  }
-
   insertAttempt(row: { subscriptionId: string; eventId: string; sequence: number | null; eventTime: string; attempt: number; createdAt: string }): number {
     return (this.#insertAttempt.get(row) as { id: number }).id;
   }
@@ -87,4 +76,12 @@ export class DeliveryStore {
   recordSuccess(id: string, now: Date): void {
     this.#success.run({ id, at: now.toISOString(), stale: new Date(now.getTime() - 60_000).toISOString() });
   }
+}
+
+/** The latest attempt logged for a test event (prepared on first use: only test events read it). */
+export function latestTestAttempt(db: HubDb, subscriptionId: string, testEventId: string): TestAttemptRow | undefined {
+  return preparedOnce<[string, string], TestAttemptRow>(
+    db,
+    "SELECT status, sequence, event_time AS eventTime FROM webhook_deliveries WHERE subscription_id = ? AND event_id = ? ORDER BY attempt DESC LIMIT 1",
+  ).get(subscriptionId, testEventId);
 }

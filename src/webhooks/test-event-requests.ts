@@ -1,5 +1,5 @@
 import type { HubDb } from "../db/client.ts";
-import { DeliveryStore } from "./delivery.store.ts";
+import { latestTestAttempt } from "./delivery.store.ts";
 
 /**
  * Test events partners asked for. sendTestEvent logs a PENDING attempt (sequence NULL, the test
@@ -7,15 +7,11 @@ import { DeliveryStore } from "./delivery.store.ts";
  * while that log says the request is still open: its latest attempt PENDING, or FAILED and due a retry.
  */
 export class TestEventRequests {
-  readonly #store: DeliveryStore;
-
-  constructor(db: HubDb) {
-    this.#store = new DeliveryStore(db);
-  }
+  constructor(private readonly db: HubDb) {}
 
   /** Whether this subscription requested this test event, at this time, and it is not yet settled. */
   isOpen(subscriptionId: string, testEventId: string, testTime: string): boolean {
-    const row = this.#store.latestTestAttempt(subscriptionId, testEventId);
+    const row = latestTestAttempt(this.db, subscriptionId, testEventId);
     return !!row && row.sequence === null && row.eventTime === testTime && (row.status === "PENDING" || row.status === "FAILED");
   }
 }
